@@ -1,0 +1,160 @@
+# bpfmp: BPF-steered RX memory providers.
+#
+#   make            deps + kernel + tools + BPF objects + mpctl + selftests
+#   make test       all of the above, then every suite (QEMU); DEBUG=1 for
+#                   the KASAN/lockdep kernel
+#   make vm         a shell in the test VM
+#   make patches    regenerate kernel/patches/ from the cache tree's commits
+#
+# Objects go to build/; the kernel tree, its objects and ccache live in
+# $(CACHE) so a fresh clone rebuilds in minutes, not from scratch.
+
+TOP	:= $(abspath .)
+B	:= $(TOP)/build
+CACHE	?= $(if $(BPFMP_CACHE),$(BPFMP_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/bpfmp)
+export BPFMP_CACHE := $(CACHE)
+SRC	:= $(CACHE)/linux
+DEBUG	?= 0
+export DEBUG
+FLAVOUR	:= $(if $(filter 0,$(DEBUG)),base,debug)
+KOUT	:= $(B)/kernel-$(FLAVOUR)
+VMLINUX	:= $(KOUT)/vmlinux
+UAPI	:= $(KOUT)/usr/include
+
+CLANG	?= clang-19
+LLVM_STRIP ?= llvm-strip-19
+CC	:= gcc
+CFLAGS	?= -O2 -g
+WERROR	?= $(if $(CI),-Werror,)
+USER_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter $(WERROR) \
+	$(CFLAGS) -isystem $(UAPI) -I$(B)/libbpf/include -I$(TOP)/include
+
+LIBBPF	:= $(B)/libbpf/libbpf.a
+BPFTOOL	:= $(B)/bpftool/bpftool
+YNL_DIR	:= $(B)/ynl
+LIBYNL	:= $(YNL_DIR)/libynl.a
+YNL_FAMILIES := netdev
+TOOL_LIBS := -lelf -lz
+
+Q	:= $(if $(V),,@)
+
+.PHONY: all deps kernel tools bpf selftests test vm patches clean distclean
+all: selftests bpf
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+kernel: deps
+	$(Q)bash scripts/kernel.sh
+
+# Nothing below rebuilds just because "kernel" ran: files depend on
+# vmlinux, which Kbuild relinks only when something changed.
+$(VMLINUX) $(UAPI): | kernel
+
+# --- libbpf and bpftool from the kernel tree ---------------------------------
+
+TOOLS_MAKE := $(MAKE) -s --no-print-directory CC="ccache $(CC)" \
+	CLANG=$(CLANG) LLVM_STRIP=$(LLVM_STRIP)
+
+$(LIBBPF): FORCE | kernel
+	$(Q)mkdir -p $(B)/libbpf/obj
+	$(Q)$(TOOLS_MAKE) -C $(SRC)/tools/lib/bpf OUTPUT=$(B)/libbpf/obj/ \
+		BUILD_STATIC_ONLY=1 DESTDIR=$(B)/libbpf prefix= \
+		libdir_relative=. install_headers install_lib >/dev/null
+
+$(BPFTOOL): FORCE | kernel
+	$(Q)mkdir -p $(B)/bpftool
+	$(Q)$(TOOLS_MAKE) -C $(SRC)/tools/bpf/bpftool OUTPUT=$(B)/bpftool/ \
+		bpftool >/dev/null
+
+tools: $(LIBBPF) $(BPFTOOL)
+
+# --- BPF objects -----------------------------------------------------------
+
+$(B)/vmlinux.h: $(VMLINUX) | $(BPFTOOL)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX) format c >$@.tmp && mv $@.tmp $@
+
+BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	-I$(B) -I$(B)/libbpf/include -I$(TOP)/include -Wall -Werror
+
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/selftests/progs/%.bpf.o: selftests/progs/%.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+%.skel.h: %.bpf.o $(BPFTOOL)
+	$(Q)$(BPFTOOL) gen skeleton $< >$@.tmp && mv $@.tmp $@
+
+BPF_OBJS := $(patsubst %.bpf.c,$(B)/%.bpf.o,$(wildcard bpf/*.bpf.c))
+bpf: $(BPF_OBJS)
+
+# --- YNL C library (netlink families from the kernel tree's specs) ----------
+
+YNL_GEN := python3 $(SRC)/tools/net/ynl/pyynl/ynl_gen_c.py
+SPECS	:= $(SRC)/Documentation/netlink/specs
+YNL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wno-unused-parameter \
+	-isystem $(UAPI) -I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
+
+$(YNL_DIR)/%-user.h: $(SPECS)/%.yaml | $(UAPI)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(YNL_GEN) --mode user --header --spec $< -o $@ >/dev/null
+
+$(YNL_DIR)/%-user.c: $(SPECS)/%.yaml $(YNL_DIR)/%-user.h
+	$(Q)$(YNL_GEN) --mode user --source --spec $< -o $@ >/dev/null
+
+$(YNL_DIR)/%.o: $(YNL_DIR)/%.c
+	$(Q)$(CC) $(YNL_CFLAGS) -c $< -o $@
+
+$(YNL_DIR)/ynl.o: $(SRC)/tools/net/ynl/lib/ynl.c | $(UAPI)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(YNL_CFLAGS) -c $< -o $@
+
+$(LIBYNL): $(YNL_DIR)/ynl.o $(patsubst %,$(YNL_DIR)/%-user.o,$(YNL_FAMILIES))
+	$(Q)ar rcs $@ $^
+
+.PRECIOUS: $(YNL_DIR)/%-user.h $(YNL_DIR)/%-user.c
+
+# --- selftests -------------------------------------------------------------
+
+ST	:= $(B)/selftests
+TEST_SRCS := $(sort $(wildcard selftests/prog_tests/*.c))
+TEST_NAMES := $(notdir $(TEST_SRCS:.c=))
+TEST_SKELS := $(patsubst selftests/progs/%.bpf.c,$(ST)/progs/%.skel.h,$(wildcard selftests/progs/*.bpf.c))
+ST_LIB_SRCS := selftests/test_progs.c selftests/nsim.c
+
+$(ST)/tests.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf 'DEFINE_TEST(%s)\n' $(TEST_NAMES) >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+ST_CFLAGS := $(USER_CFLAGS) -I$(ST) -I$(ST)/progs -I$(TOP)/selftests \
+	-I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
+
+$(ST)/test_progs: $(TEST_SRCS) $(ST_LIB_SRCS) selftests/*.h $(ST)/tests.h \
+		$(TEST_SKELS) $(LIBBPF) $(LIBYNL)
+	$(Q)$(CC) $(ST_CFLAGS) $(TEST_SRCS) $(ST_LIB_SRCS) -o $@ \
+		$(LIBBPF) $(LIBYNL) $(TOOL_LIBS)
+
+selftests: $(ST)/test_progs
+
+# --- running ---------------------------------------------------------------
+
+test: all
+	$(Q)bash scripts/test.sh
+
+vm: all
+	$(Q)scripts/vm shell
+
+patches:
+	$(Q)bash scripts/patches.sh
+
+clean:
+	rm -rf $(B)
+
+distclean: clean
+	rm -rf $(CACHE)/out-* $(CACHE)/linux
+
+FORCE:

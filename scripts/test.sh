@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# "make test": harness tests on the host, then every suite inside one VM
+# boot.  Ends with "N passed, N failed, N skipped" and exits non-zero on any
+# failure.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+results=$top/build/test-results
+rm -rf "$results"
+mkdir -p "$results"
+[ "${DEBUG:-0}" = 0 ] && vm_timeout=900 || vm_timeout=2400
+
+# Each suite leaves "<passed> <skipped> <failed>" in $results/<suite>.summary.
+echo "== harness (host) =="
+bash scripts/tests/harness.sh "$results"
+
+echo "== selftests (VM) =="
+scripts/vm run --timeout "$vm_timeout" -- selftests/run_in_vm.sh "$results"
+vm_rc=$?
+
+pass=0 skip=0 fail=0
+for s in "$results"/*.summary; do
+	[ -f "$s" ] || continue
+	read -r p k f <"$s"
+	pass=$((pass + p)) skip=$((skip + k)) fail=$((fail + f))
+done
+if [ ! -f "$results/vm.done" ]; then
+	echo "#- vm_suites:FAIL (the VM exited $vm_rc without reporting)"
+	fail=$((fail + 1))
+fi
+[ "$fail" -eq 0 ] && [ "$vm_rc" -ne 0 ] && {
+	echo "#- vm_suites:FAIL (guest runner exited $vm_rc)"
+	fail=$((fail + 1))
+}
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

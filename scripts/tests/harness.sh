@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Host-side tests of the harness itself: the VM runner carries exit codes
+# out, reports panics, shares the repo read-write and the host root
+# read-only, and a broken patch stops the kernel build by name.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+results=$1
+vm=scripts/vm
+n=0 pass=0 fail=0 skip=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+check() { # name, then a command that must succeed
+	local name=$1
+	shift
+	n=$((n + 1))
+	if "$@" >"$out" 2>&1; then
+		echo "#$n $name:OK"
+		pass=$((pass + 1))
+	else
+		echo "#$n $name:FAIL"
+		sed 's/^/    /' "$out" | tail -n 30
+		fail=$((fail + 1))
+	fi
+}
+
+vm_exit_status() {
+	$vm run --timeout 120 -- sh -c 'exit 7'
+	[ $? -eq 7 ] || { echo "expected exit 7"; return 1; }
+	$vm run --timeout 120 -- false && { echo "false succeeded"; return 1; }
+	$vm run --timeout 120 -- true
+}
+
+vm_panic_reported() {
+	local log rc
+	log=$($vm run --timeout 120 -- sh -c 'echo c >/proc/sysrq-trigger; sleep 30' 2>&1)
+	rc=$?
+	echo "$log" | tail -n 5
+	[ $rc -ne 0 ] || { echo "panic gave exit 0"; return 1; }
+	echo "$log" | grep -q 'Kernel panic' || { echo "no panic text in output"; return 1; }
+}
+
+vm_shares() {
+	local f=build/harness-share.$$
+	rm -f "$f"
+	$vm run --timeout 120 -- sh -c "echo from-guest >$f && ! touch /usr/bpfmp-ro-check 2>/dev/null && test -w /tmp" ||
+		return 1
+	grep -qx from-guest "$f"
+	local rc=$?
+	rm -f "$f"
+	return $rc
+}
+
+vm_missing_kernel() {
+	$vm run --kernel /nonexistent/bzImage -- true && return 1
+	return 0
+}
+
+# Break one context line of the last patch in a copy of the series: the
+# check must fail naming exactly that patch; the intact series must pass.
+broken_patch_named() {
+	local tmp last rc
+	tmp=$(mktemp -d)
+	cp kernel/patches/*.patch "$tmp"/
+	last=$(ls "$tmp"/*.patch | tail -n1)
+	awk '/^@@/ { h = 1 } h && !done && /^ ./ { $0 = $0 "BROKEN"; done = 1 } { print }' \
+		"$last" >"$last.new" && mv "$last.new" "$last"
+	bash scripts/kernel.sh --check-series "$tmp" 2>"$tmp/err"
+	rc=$?
+	cat "$tmp/err"
+	grep -q "patch $(basename "$last") does not apply" "$tmp/err" && [ $rc -ne 0 ] &&
+		bash scripts/kernel.sh --check-series kernel/patches
+	rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
+
+check vm_exit_status vm_exit_status
+check vm_panic_reported vm_panic_reported
+check vm_shares vm_shares
+check vm_missing_kernel vm_missing_kernel
+check broken_patch_named broken_patch_named
+
+echo "$pass $skip $fail" >"$results/harness.summary"
+[ "$fail" -eq 0 ]

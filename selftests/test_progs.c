@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_progs: run selftests/prog_tests/*.c in the bpfmp VM.
+ *
+ *   test_progs [-t NAME[/SUB],...] [-d NAME[/SUB],...] [-v] [-l]
+ *
+ * Prints "#N name:OK|FAIL|SKIP" per test and "#N/M name/sub:..." per
+ * subtest, a test's own output only when it fails (or with -v), then
+ * "Summary: P PASSED, S SKIPPED, F FAILED" counting leaves (a test's
+ * subtests, or the test itself when it has none).
+ */
+#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_progs.h"
+
+struct test_def {
+	const char *name;
+	void (*run)(void);
+};
+
+#define DEFINE_TEST(name) void test_##name(void);
+#include "tests.h"
+#undef DEFINE_TEST
+
+static const struct test_def tests[] = {
+#define DEFINE_TEST(name) { #name, test_##name },
+#include "tests.h"
+#undef DEFINE_TEST
+};
+
+enum verdict { V_OK, V_SKIP, V_FAIL };
+
+struct runner {
+	const char *allow, *deny;
+	bool verbose;
+	int test_num;
+	const char *test_name;
+	/* current leaf: the open subtest, or the test itself */
+	int sub_num;
+	char sub_name[128];
+	bool sub_open, sub_failed, sub_skipped;
+	bool test_failed, test_sub_failed, test_had_ok;
+	int test_skips;
+	FILE *log;
+	int saved_out, saved_err;
+	int passed, failed, skipped;
+};
+
+static struct runner R;
+
+static const char *verdict_str(enum verdict v)
+{
+	return v == V_OK ? "OK" : v == V_SKIP ? "SKIP" : "FAIL";
+}
+
+/* Does @name (test or test/sub) match a comma-separated glob list? */
+static bool list_match(const char *list, const char *test, const char *sub)
+{
+	char *copy, *tok, *save = NULL;
+	bool hit = false;
+
+	if (!list)
+		return false;
+	copy = strdup(list);
+	for (tok = strtok_r(copy, ",", &save); tok && !hit;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(tok, '/');
+
+		if (slash)
+			*slash = 0;
+		if (fnmatch(tok, test, 0))
+			continue;
+		/* "name" alone matches the test and all its subtests */
+		hit = !slash || !sub || !fnmatch(slash + 1, sub, 0);
+	}
+	free(copy);
+	return hit;
+}
+
+static bool selected(const char *test, const char *sub)
+{
+	if (R.allow && !list_match(R.allow, test, sub))
+		return false;
+	return !list_match(R.deny, test, sub);
+}
+
+static void log_begin(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	R.log = tmpfile();
+	if (!R.log)
+		return;
+	R.saved_out = dup(1);
+	R.saved_err = dup(2);
+	dup2(fileno(R.log), 1);
+	dup2(fileno(R.log), 2);
+}
+
+static void log_end(bool show)
+{
+	char buf[4096];
+	size_t n;
+
+	if (!R.log)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	dup2(R.saved_out, 1);
+	dup2(R.saved_err, 2);
+	close(R.saved_out);
+	close(R.saved_err);
+	if (show || R.verbose) {
+		rewind(R.log);
+		while ((n = fread(buf, 1, sizeof(buf), R.log)) > 0)
+			fwrite(buf, 1, n, stdout);
+	}
+	fclose(R.log);
+	R.log = NULL;
+}
+
+static void count(enum verdict v)
+{
+	if (v == V_OK)
+		R.passed++;
+	else if (v == V_SKIP)
+		R.skipped++;
+	else
+		R.failed++;
+}
+
+static void end_subtest(void)
+{
+	enum verdict v;
+
+	if (!R.sub_open)
+		return;
+	v = R.sub_failed ? V_FAIL : R.sub_skipped ? V_SKIP : V_OK;
+	/* failures and skips show their output: a skip must say why */
+	log_end(v != V_OK);
+	printf("#%d/%d %s/%s:%s\n", R.test_num, R.sub_num, R.test_name,
+	       R.sub_name, verdict_str(v));
+	fflush(stdout);
+	count(v);
+	R.test_sub_failed |= v == V_FAIL;
+	R.test_had_ok |= v == V_OK;
+	R.test_skips += v == V_SKIP;
+	R.sub_open = false;
+	log_begin();
+}
+
+bool test__start_subtest(const char *name)
+{
+	end_subtest();
+	R.sub_num++;
+	if (!selected(R.test_name, name))
+		return false;
+	log_end(false);
+	snprintf(R.sub_name, sizeof(R.sub_name), "%s", name);
+	R.sub_open = true;
+	R.sub_failed = R.sub_skipped = false;
+	log_begin();
+	return true;
+}
+
+void test__fail(void)
+{
+	if (R.sub_open)
+		R.sub_failed = true;
+	else
+		R.test_failed = true;
+}
+
+void test__skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "SKIP: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (R.sub_open)
+		R.sub_skipped = true;
+	else
+		R.test_skips++;
+}
+
+static int vsh(char *out, size_t len, const char *fmt, va_list ap)
+{
+	char *cmd;
+	FILE *p;
+	size_t n = 0;
+	int st;
+
+	if (vasprintf(&cmd, fmt, ap) < 0)
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	p = popen(cmd, "r");
+	free(cmd);
+	if (!p)
+		return -1;
+	if (out && len) {
+		n = fread(out, 1, len - 1, p);
+		out[n] = 0;
+	} else {
+		char sink[512];
+
+		while (fread(sink, 1, sizeof(sink), p) > 0)
+			;
+	}
+	st = pclose(p);
+	if (st < 0 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int test__sh(const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vsh(NULL, 0, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int test__sh_out(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	ret = vsh(buf, len, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+static void run_test(int num, const struct test_def *t)
+{
+	enum verdict v;
+
+	R.test_num = num;
+	R.test_name = t->name;
+	R.sub_num = 0;
+	R.sub_open = false;
+	R.test_failed = R.test_sub_failed = R.test_had_ok = false;
+	R.test_skips = 0;
+
+	log_begin();
+	t->run();
+	end_subtest();
+
+	if (R.sub_num == 0) {
+		/* no subtests: the test is the leaf */
+		v = R.test_failed ? V_FAIL : R.test_skips ? V_SKIP : V_OK;
+		count(v);
+	} else {
+		/* a failure outside any subtest counts as one more leaf */
+		if (R.test_failed)
+			R.failed++;
+		v = R.test_failed || R.test_sub_failed ? V_FAIL :
+		    (!R.test_had_ok && R.test_skips) ? V_SKIP : V_OK;
+	}
+	log_end(v != V_OK);
+	printf("#%d %s:%s\n", num, t->name, verdict_str(v));
+	fflush(stdout);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: test_progs [-t NAME[/SUB],...] [-d NAME[/SUB],...] [-v] [-l]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	bool list = false;
+	size_t i;
+	int opt;
+
+	R.allow = getenv("BPFMP_TEST_FILTER");
+	if (R.allow && !*R.allow)
+		R.allow = NULL;
+	while ((opt = getopt(argc, argv, "t:d:vlh")) != -1) {
+		switch (opt) {
+		case 't': R.allow = optarg; break;
+		case 'd': R.deny = optarg; break;
+		case 'v': R.verbose = true; break;
+		case 'l': list = true; break;
+		default: usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (list) {
+			printf("%s\n", tests[i].name);
+			continue;
+		}
+		if (!selected(tests[i].name, NULL))
+			continue;
+		run_test(i + 1, &tests[i]);
+	}
+	if (list)
+		return 0;
+	printf("Summary: %d PASSED, %d SKIPPED, %d FAILED\n",
+	       R.passed, R.skipped, R.failed);
+	return R.failed ? 1 : 0;
+}
