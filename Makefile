@@ -65,7 +65,7 @@ $(LIBBPF): FORCE | kernel
 $(BPFTOOL): FORCE | kernel
 	$(Q)mkdir -p $(B)/bpftool
 	$(Q)$(TOOLS_MAKE) -C $(SRC)/tools/bpf/bpftool OUTPUT=$(B)/bpftool/ \
-		bpftool >/dev/null
+		>/dev/null
 
 tools: $(LIBBPF) $(BPFTOOL)
 
@@ -75,6 +75,7 @@ $(B)/vmlinux.h: $(VMLINUX) | $(BPFTOOL)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX) format c >$@.tmp && mv $@.tmp $@
 
 BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+	-fms-extensions -Wno-microsoft-anon-tag \
 	-I$(B) -I$(B)/libbpf/include -I$(TOP)/include -Wall -Werror
 
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
@@ -86,7 +87,9 @@ $(B)/selftests/progs/%.bpf.o: selftests/progs/%.bpf.c $(B)/vmlinux.h include/bpf
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 %.skel.h: %.bpf.o $(BPFTOOL)
-	$(Q)$(BPFTOOL) gen skeleton $< >$@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) >$@.tmp && mv $@.tmp $@
+
+.SECONDARY:
 
 BPF_OBJS := $(patsubst %.bpf.c,$(B)/%.bpf.o,$(wildcard bpf/*.bpf.c))
 bpf: $(BPF_OBJS)
@@ -138,7 +141,7 @@ $(ST)/test_progs: $(TEST_SRCS) $(ST_LIB_SRCS) selftests/*.h $(ST)/tests.h \
 	$(Q)$(CC) $(ST_CFLAGS) $(TEST_SRCS) $(ST_LIB_SRCS) -o $@ \
 		$(LIBBPF) $(LIBYNL) $(TOOL_LIBS)
 
-selftests: $(ST)/test_progs
+selftests: $(ST)/test_progs $(TEST_SKELS:.skel.h=.bpf.o)
 
 # --- running ---------------------------------------------------------------
 

@@ -6,10 +6,9 @@
  *
  * A policy looks like:
  *
- *	SEC("struct_ops/select")
- *	u32 BPF_PROG(my_select, struct bpf_mp_ctx *ctx)
+ *	u32 BPF_MP_POLICY(my_select, select, struct bpf_mp_ctx *req)
  *	{
- *		return ctx->queue_id >= 2 ? BPF_MP_DEVICE : BPF_MP_HOST;
+ *		return req->queue_id >= 2 ? BPF_MP_DEVICE : BPF_MP_HOST;
  *	}
  *
  *	SEC(".struct_ops.link")
@@ -28,7 +27,10 @@
 #include <bpf/bpf_endian.h>
 
 #ifndef BPF_MP_POLICY
-/* Declare a struct_ops program for member @op of struct bpf_mp_ops. */
+/*
+ * Declare a struct_ops program for member @op of struct bpf_mp_ops.  The
+ * arguments may not be called "ctx": BPF_PROG() uses that name itself.
+ */
 #define BPF_MP_POLICY(name, op, args...)				\
 	SEC("struct_ops/" #op)						\
 	BPF_PROG(name, ##args)

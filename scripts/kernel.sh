@@ -64,7 +64,8 @@ series_id() {
 # Check that the patches in $1 apply in order to base, without touching the
 # work tree (a scratch index), naming the first one that does not.
 check_series() {
-	local dir=$1 p idx rc=0
+	local dir p idx rc=0
+	dir=$(cd "$1" && pwd) || return 1
 	idx=$(mktemp)
 	GIT_INDEX_FILE=$idx gitk read-tree base
 	for p in "$dir"/*.patch; do

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,50 +25,64 @@ static int write_str(const char *path, const char *s)
 	return err;
 }
 
-/* The port's netdev is the only entry under .../netdevsim<id>/net/. */
-static int port_netdev(struct nsim_dev *dev, unsigned int port)
+/*
+ * Fill dev->ifname/ifindex from .../netdevsim<id>/net/, ordered by the port
+ * index in each netdev's phys_port_name ("p<index>").
+ */
+static int find_netdevs(struct nsim_dev *dev)
 {
-	char path[256];
+	unsigned int idx[4], found = 0, i, j;
+	char path[256], names[4][IF_NAMESIZE];
 	struct dirent *de;
-	DIR *d;
+	DIR *d = NULL;
 	int tries;
 
 	snprintf(path, sizeof(path), NSIM_BUS "/devices/netdevsim%u/net", dev->id);
-	for (tries = 0; tries < 100; tries++) {
-		d = opendir(path);
+	/* the netdevs appear asynchronously after new_device */
+	for (tries = 0; tries < 200 && found < dev->nports; tries++) {
 		if (d)
-			break;
-		usleep(10000);
-	}
-	if (!d)
-		return -ENOENT;
-	while ((de = readdir(d))) {
-		char p[512];
-		unsigned int port_idx;
-		FILE *f;
+			closedir(d);
+		found = 0;
+		usleep(tries ? 10000 : 0);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d)) && found < 4) {
+			char p[sizeof(path) + 2 * NAME_MAX];
+			FILE *f;
 
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/phys_port_name", path, de->d_name);
-		f = fopen(p, "r");
-		if (!f)
-			continue;
-		/* netdevsim names ports "p<index>" */
-		if (fscanf(f, "p%u", &port_idx) == 1 && port_idx == port) {
-			snprintf(dev->ifname[port], IF_NAMESIZE, "%s", de->d_name);
-			dev->ifindex[port] = if_nametoindex(de->d_name);
+			if (de->d_name[0] == '.' || strlen(de->d_name) >= IF_NAMESIZE)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s/phys_port_name", path, de->d_name);
+			f = fopen(p, "r");
+			if (!f)
+				continue;
+			if (fscanf(f, "p%u", &idx[found]) == 1)
+				strcpy(names[found++], de->d_name);
+			fclose(f);
 		}
-		fclose(f);
 	}
-	closedir(d);
-	return dev->ifindex[port] > 0 ? 0 : -ENOENT;
+	if (d)
+		closedir(d);
+	if (found != dev->nports)
+		return -ENOENT;
+	for (i = 0; i < found; i++) {
+		unsigned int rank = 0;
+
+		for (j = 0; j < found; j++)
+			rank += idx[j] < idx[i];
+		strcpy(dev->ifname[rank], names[i]);
+		dev->ifindex[rank] = if_nametoindex(names[i]);
+		if (dev->ifindex[rank] <= 0)
+			return -ENOENT;
+	}
+	return 0;
 }
 
 int nsim_create(struct nsim_dev *dev, unsigned int id, unsigned int ports,
 		unsigned int queues)
 {
 	char buf[64];
-	unsigned int i;
 	int err;
 
 	memset(dev, 0, sizeof(*dev));
@@ -79,14 +94,10 @@ int nsim_create(struct nsim_dev *dev, unsigned int id, unsigned int ports,
 	err = write_str(NSIM_BUS "/new_device", buf);
 	if (err)
 		return err;
-	for (i = 0; i < ports; i++) {
-		err = port_netdev(dev, i);
-		if (err) {
-			nsim_destroy(dev);
-			return err;
-		}
-	}
-	return 0;
+	err = find_netdevs(dev);
+	if (err)
+		nsim_destroy(dev);
+	return err;
 }
 
 void nsim_destroy(struct nsim_dev *dev)

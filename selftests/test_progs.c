@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_progs: run selftests/prog_tests/*.c in the bpfmp VM.
+ * test_progs: run the tests in selftests/prog_tests/ in the bpfmp VM.
  *
  *   test_progs [-t NAME[/SUB],...] [-d NAME[/SUB],...] [-v] [-l]
  *

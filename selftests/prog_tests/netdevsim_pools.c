@@ -3,6 +3,8 @@
  * The test NIC: a netdevsim port with 4 RX queues has one page_pool per
  * queue, and the netdev netlink family reports them.
  */
+#include <string.h>
+#include <unistd.h>
 #include <ynl.h>
 
 #include "netdev-user.h"

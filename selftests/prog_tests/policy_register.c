@@ -14,13 +14,13 @@ static void register_and_unregister(void)
 	skel = mp_basic__open_and_load();
 	if (!ASSERT_OK_PTR(skel, "open_and_load"))
 		return;
-	link = bpf_map__attach_struct_ops(skel->maps.basic);
+	link = bpf_map__attach_struct_ops(skel->maps.st_basic);
 	ASSERT_OK_PTR(link, "attach st_basic");
 	ASSERT_EQ(test__sh("bpftool struct_ops list | grep -qw st_basic"), 0,
 		  "bpftool lists st_basic");
 	bpf_link__destroy(link);
 	/* the name is free again once unregistered */
-	link = bpf_map__attach_struct_ops(skel->maps.basic);
+	link = bpf_map__attach_struct_ops(skel->maps.st_basic);
 	ASSERT_OK_PTR(link, "re-attach st_basic");
 	bpf_link__destroy(link);
 	mp_basic__destroy(skel);
@@ -35,9 +35,9 @@ static void duplicate_name(void)
 	b = mp_basic__open_and_load();
 	if (!ASSERT_OK_PTR(a, "load a") || !ASSERT_OK_PTR(b, "load b"))
 		goto out;
-	la = bpf_map__attach_struct_ops(a->maps.basic);
+	la = bpf_map__attach_struct_ops(a->maps.st_basic);
 	ASSERT_OK_PTR(la, "attach first");
-	lb = bpf_map__attach_struct_ops(b->maps.basic);
+	lb = bpf_map__attach_struct_ops(b->maps.st_basic);
 	ASSERT_FALSE(lb, "attach second with the same name");
 	ASSERT_EQ(errno, EEXIST, "errno");
 	bpf_link__destroy(lb);
@@ -50,9 +50,16 @@ out:
 static void select_required(void)
 {
 	struct mp_no_select *skel;
+	struct bpf_link *link;
 
 	skel = mp_no_select__open_and_load();
-	ASSERT_FALSE(skel, "policy without select loads");
+	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+		return;
+	/* the kernel validates the ops when they are registered */
+	link = bpf_map__attach_struct_ops(skel->maps.st_no_select);
+	ASSERT_FALSE(link, "attach policy without select");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	bpf_link__destroy(link);
 	mp_no_select__destroy(skel);
 }
 

@@ -6,8 +6,8 @@ char _license[] SEC("license") = "GPL";
 
 #define ETH_P_IP 0x0800
 
-u64 ipv4_seen;
-u64 other_seen;
+__u64 ipv4_seen;
+__u64 other_seen;
 
 SEC("xdp")
 int xdp_count(struct xdp_md *ctx)
