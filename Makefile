@@ -33,7 +33,8 @@ LIBBPF	:= $(B)/libbpf/libbpf.a
 BPFTOOL	:= $(B)/bpftool/bpftool
 YNL_DIR	:= $(B)/ynl
 LIBYNL	:= $(YNL_DIR)/libynl.a
-YNL_FAMILIES := netdev
+YNL_FAMILIES := netdev ethtool
+YNL_GEN_ARGS_ethtool := --user-header linux/ethtool_netlink.h --exclude-op stats-get
 TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
@@ -89,7 +90,6 @@ $(B)/selftests/progs/%.bpf.o: selftests/progs/%.bpf.c $(B)/vmlinux.h include/bpf
 %.skel.h: %.bpf.o $(BPFTOOL)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) >$@.tmp && mv $@.tmp $@
 
-.SECONDARY:
 
 BPF_OBJS := $(patsubst %.bpf.c,$(B)/%.bpf.o,$(wildcard bpf/*.bpf.c))
 bpf: $(BPF_OBJS)
@@ -103,10 +103,10 @@ YNL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wno-unused-parameter \
 
 $(YNL_DIR)/%-user.h: $(SPECS)/%.yaml | $(UAPI)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(YNL_GEN) --mode user --header --spec $< -o $@ >/dev/null
+	$(Q)$(YNL_GEN) --mode user --header $(YNL_GEN_ARGS_$*) --spec $< -o $@ >/dev/null
 
 $(YNL_DIR)/%-user.c: $(SPECS)/%.yaml $(YNL_DIR)/%-user.h
-	$(Q)$(YNL_GEN) --mode user --source --spec $< -o $@ >/dev/null
+	$(Q)$(YNL_GEN) --mode user --source $(YNL_GEN_ARGS_$*) --spec $< -o $@ >/dev/null
 
 $(YNL_DIR)/%.o: $(YNL_DIR)/%.c
 	$(Q)$(CC) $(YNL_CFLAGS) -c $< -o $@
@@ -141,7 +141,13 @@ $(ST)/test_progs: $(TEST_SRCS) $(ST_LIB_SRCS) selftests/*.h $(ST)/tests.h \
 	$(Q)$(CC) $(ST_CFLAGS) $(TEST_SRCS) $(ST_LIB_SRCS) -o $@ \
 		$(LIBBPF) $(LIBYNL) $(TOOL_LIBS)
 
-selftests: $(ST)/test_progs $(TEST_SKELS:.skel.h=.bpf.o)
+$(ST)/nltool: selftests/tools/nltool.c $(LIBYNL)
+	$(Q)$(CC) $(ST_CFLAGS) $< -o $@ $(LIBYNL)
+
+# keep the objects bpftool and tests load directly, not just their skeletons
+.SECONDARY: $(TEST_SKELS:.skel.h=.bpf.o)
+
+selftests: $(ST)/test_progs $(ST)/nltool $(TEST_SKELS:.skel.h=.bpf.o)
 
 # --- running ---------------------------------------------------------------
 

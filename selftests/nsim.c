@@ -2,12 +2,16 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "nsim.h"
+#include "test_progs.h"
 
 #define NSIM_BUS "/sys/bus/netdevsim"
 
@@ -106,4 +110,128 @@ void nsim_destroy(struct nsim_dev *dev)
 
 	snprintf(buf, sizeof(buf), "%u", dev->id);
 	write_str(NSIM_BUS "/del_device", buf);
+}
+
+static int ns_ifindex(const char *ns, const char *ifname)
+{
+	char out[64];
+
+	if (test__sh_out(out, sizeof(out),
+			 "ip netns exec %s cat /sys/class/net/%s/ifindex", ns, ifname))
+		return -1;
+	return atoi(out);
+}
+
+int nsim_pair_create(struct nsim_pair *p, unsigned int id, unsigned int queues)
+{
+	char buf[128];
+	int fd_tx = -1, fd_rx = -1, err;
+
+	memset(p, 0, sizeof(*p));
+	test__sh("ip netns del " NSIM_TX_NS " 2>/dev/null; ip netns del " NSIM_RX_NS " 2>/dev/null");
+	err = nsim_create(&p->tx, id, 1, queues);
+	if (err)
+		return err;
+	err = nsim_create(&p->rx, id + 1, 1, queues);
+	if (err)
+		goto err_tx;
+	p->tx_if = p->tx.ifname[0];
+	p->rx_if = p->rx.ifname[0];
+	err = -EIO;
+	if (test__sh("ip netns add " NSIM_TX_NS " && ip netns add " NSIM_RX_NS
+		     " && ip link set %s netns " NSIM_TX_NS
+		     " && ip link set %s netns " NSIM_RX_NS,
+		     p->tx_if, p->rx_if))
+		goto err_rx;
+	fd_tx = open("/run/netns/" NSIM_TX_NS, O_RDONLY);
+	fd_rx = open("/run/netns/" NSIM_RX_NS, O_RDONLY);
+	if (fd_tx < 0 || fd_rx < 0)
+		goto err_ns;
+	snprintf(buf, sizeof(buf), "%d:%d %d:%d", fd_tx,
+		 ns_ifindex(NSIM_TX_NS, p->tx_if), fd_rx,
+		 ns_ifindex(NSIM_RX_NS, p->rx_if));
+	err = write_str(NSIM_BUS "/link_device", buf);
+	if (err)
+		goto err_ns;
+	err = -EIO;
+	if (test__sh("ip -n " NSIM_TX_NS " addr add " NSIM_TX_IP "/24 dev %s &&"
+		     " ip -n " NSIM_RX_NS " addr add " NSIM_RX_IP "/24 dev %s &&"
+		     " ip -n " NSIM_TX_NS " link set %s up &&"
+		     " ip -n " NSIM_RX_NS " link set %s up &&"
+		     " ip -n " NSIM_TX_NS " link set lo up &&"
+		     " ip -n " NSIM_RX_NS " link set lo up",
+		     p->tx_if, p->rx_if, p->tx_if, p->rx_if))
+		goto err_ns;
+	close(fd_tx);
+	close(fd_rx);
+	return 0;
+err_ns:
+	if (fd_tx >= 0)
+		close(fd_tx);
+	if (fd_rx >= 0)
+		close(fd_rx);
+	test__sh("ip netns del " NSIM_TX_NS "; ip netns del " NSIM_RX_NS);
+err_rx:
+	nsim_destroy(&p->rx);
+err_tx:
+	nsim_destroy(&p->tx);
+	return err;
+}
+
+void nsim_pair_destroy(struct nsim_pair *p)
+{
+	/* deleting the netns first returns the ports to init_net */
+	test__sh("ip netns pids " NSIM_TX_NS " | xargs -r kill 2>/dev/null;"
+		 " ip netns pids " NSIM_RX_NS " | xargs -r kill 2>/dev/null;"
+		 " ip netns del " NSIM_TX_NS "; ip netns del " NSIM_RX_NS);
+	nsim_destroy(&p->tx);
+	nsim_destroy(&p->rx);
+}
+
+long long nsim_rx_stat(struct nsim_pair *p, const char *name)
+{
+	char out[64];
+
+	if (test__sh_out(out, sizeof(out),
+			 "ip netns exec " NSIM_RX_NS " ethtool -S %s | awk '$1 == \"%s:\" { print $2 }'",
+			 p->rx_if, name) || !out[0])
+		return -1;
+	return atoll(out);
+}
+
+long long nsim_rx_stat_sum(struct nsim_pair *p, const char *field,
+			   unsigned int queues)
+{
+	long long sum = 0, v;
+	char name[64];
+	unsigned int q;
+
+	for (q = 0; q < queues; q++) {
+		snprintf(name, sizeof(name), "rx%u_%s", q, field);
+		v = nsim_rx_stat(p, name);
+		if (v < 0)
+			return -1;
+		sum += v;
+	}
+	return sum;
+}
+
+int nsim_enter_ns(const char *name)
+{
+	static int home = -1;
+	char path[128];
+	int fd, err = 0;
+
+	if (home < 0)
+		home = open("/proc/self/ns/net", O_RDONLY);
+	if (!name)
+		return setns(home, CLONE_NEWNET) ? -errno : 0;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		err = -errno;
+	close(fd);
+	return err;
 }

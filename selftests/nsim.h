@@ -19,3 +19,28 @@ int nsim_create(struct nsim_dev *dev, unsigned int id, unsigned int ports,
 void nsim_destroy(struct nsim_dev *dev);
 
 #endif
+
+/*
+ * Two netdevsim ports linked as peers, each in its own netns with an IPv4
+ * address: the sender "tx" (NSIM_TX_NS, 192.0.2.1) and the receiver "rx"
+ * (NSIM_RX_NS, 192.0.2.2).
+ */
+#define NSIM_TX_NS	"bpfmp_tx"
+#define NSIM_RX_NS	"bpfmp_rx"
+#define NSIM_TX_IP	"192.0.2.1"
+#define NSIM_RX_IP	"192.0.2.2"
+
+struct nsim_pair {
+	struct nsim_dev tx, rx;
+	const char *tx_if, *rx_if;
+};
+
+int nsim_pair_create(struct nsim_pair *p, unsigned int id, unsigned int queues);
+void nsim_pair_destroy(struct nsim_pair *p);
+/* An "ethtool -S" counter of the receiver, or -1. */
+long long nsim_rx_stat(struct nsim_pair *p, const char *name);
+/* Sum of rx<q>_<field> over the receiver's @queues queues. */
+long long nsim_rx_stat_sum(struct nsim_pair *p, const char *field,
+			   unsigned int queues);
+/* Enter netns @name (NULL: back to where we started); 0 or -errno. */
+int nsim_enter_ns(const char *name);

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nltool: netlink bits the tests need that Debian 12's ethtool/iproute2
+ * lack.  Run it inside the device's netns (ip netns exec).
+ *
+ *   nltool hds DEV on|off THRESH   set tcp-data-split and hds-thresh
+ *   nltool pools DEV               one line per RX queue page_pool:
+ *        queue Q pool ID inflight N detached D alloc A recycle R
+ *   nltool pools-all DEV           every pool of DEV, incl. detached ones
+ */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ynl.h>
+
+#include "ethtool-user.h"
+#include "netdev-user.h"
+
+static int hds(const char *dev, const char *onoff, unsigned int thresh)
+{
+	struct ethtool_rings_set_req *req;
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+	int err;
+
+	ys = ynl_sock_create(&ynl_ethtool_family, &yerr);
+	if (!ys) {
+		fprintf(stderr, "nltool: ethtool netlink: %s\n", yerr.msg);
+		return 1;
+	}
+	req = ethtool_rings_set_req_alloc();
+	ethtool_rings_set_req_set_header_dev_name(req, dev);
+	ethtool_rings_set_req_set_tcp_data_split(req, strcmp(onoff, "on") ?
+		ETHTOOL_TCP_DATA_SPLIT_DISABLED : ETHTOOL_TCP_DATA_SPLIT_ENABLED);
+	ethtool_rings_set_req_set_hds_thresh(req, thresh);
+	err = ethtool_rings_set(ys, req);
+	if (err)
+		fprintf(stderr, "nltool: %s: rings-set: %s\n", dev, ys->err.msg);
+	ethtool_rings_set_req_free(req);
+	ynl_sock_destroy(ys);
+	return err ? 1 : 0;
+}
+
+/* RX queue served by NAPI @napi_id, or -1. */
+static int napi_queue(struct netdev_queue_get_list *qs, __u32 napi_id)
+{
+	ynl_dump_foreach(qs, q)
+		if (q->type == NETDEV_QUEUE_TYPE_RX && q->_present.napi_id &&
+		    q->napi_id == napi_id)
+			return q->id;
+	return -1;
+}
+
+static int pools(const char *dev, int all)
+{
+	struct netdev_page_pool_stats_get_req_dump *sreq;
+	struct netdev_page_pool_stats_get_list *stats;
+	struct netdev_page_pool_get_req_dump *preq;
+	struct netdev_queue_get_req_dump *qreq;
+	struct netdev_page_pool_get_list *pps;
+	struct netdev_queue_get_list *qs;
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+	int ifindex = if_nametoindex(dev);
+
+	if (!ifindex) {
+		fprintf(stderr, "nltool: no device %s\n", dev);
+		return 1;
+	}
+	ys = ynl_sock_create(&ynl_netdev_family, &yerr);
+	if (!ys) {
+		fprintf(stderr, "nltool: netdev netlink: %s\n", yerr.msg);
+		return 1;
+	}
+	qreq = netdev_queue_get_req_dump_alloc();
+	netdev_queue_get_req_dump_set_ifindex(qreq, ifindex);
+	qs = netdev_queue_get_dump(ys, qreq);
+	netdev_queue_get_req_dump_free(qreq);
+	preq = netdev_page_pool_get_req_dump_alloc();
+	netdev_page_pool_get_req_dump_set_ifindex(preq, ifindex);
+	pps = netdev_page_pool_get_dump(ys, preq);
+	netdev_page_pool_get_req_dump_free(preq);
+	sreq = netdev_page_pool_stats_get_req_dump_alloc();
+	netdev_page_pool_stats_get_req_dump_set_info_ifindex(sreq, ifindex);
+	stats = netdev_page_pool_stats_get_dump(ys, sreq);
+	netdev_page_pool_stats_get_req_dump_free(sreq);
+	if (!qs || !pps || !stats) {
+		fprintf(stderr, "nltool: dump failed: %s\n", ys->err.msg);
+		return 1;
+	}
+	ynl_dump_foreach(pps, pp) {
+		unsigned long long alloc = 0, recycle = 0;
+		int q = pp->_present.napi_id ? napi_queue(qs, pp->napi_id) : -1;
+
+		if (pp->ifindex != (__u32)ifindex || (q < 0 && !all))
+			continue;
+		ynl_dump_foreach(stats, st) {
+			if (st->info.id != pp->id)
+				continue;
+			alloc = st->alloc_fast + st->alloc_slow;
+			recycle = st->recycle_cached + st->recycle_ring;
+		}
+		printf("queue %d pool %llu inflight %llu detached %d alloc %llu recycle %llu\n",
+		       q, (unsigned long long)pp->id,
+		       (unsigned long long)pp->inflight, !!pp->_present.detach_time,
+		       alloc, recycle);
+	}
+	netdev_queue_get_list_free(qs);
+	netdev_page_pool_get_list_free(pps);
+	netdev_page_pool_stats_get_list_free(stats);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "hds"))
+		return hds(argv[2], argv[3], strtoul(argv[4], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "pools"))
+		return pools(argv[2], 0);
+	if (argc == 3 && !strcmp(argv[1], "pools-all"))
+		return pools(argv[2], 1);
+	fprintf(stderr, "usage: nltool hds DEV on|off THRESH | pools[-all] DEV\n");
+	return 2;
+}
