@@ -36,4 +36,64 @@
 	BPF_PROG(name, ##args)
 #endif
 
+/*
+ * Until build/vmlinux.h comes from a kernel that has them, the Makefile
+ * passes -DBPF_MP_VMLINUX_COMPAT and these stand in for the kernel's enums
+ * (same names and values as net/core/bpf_mem_provider.c).
+ */
+#ifdef BPF_MP_VMLINUX_COMPAT
+#define BPF_MP_SPLIT			2
+#define BPF_MP_STAT_REFILLS_HOST	0
+#define BPF_MP_STAT_REFILLS_DEVICE	1
+#define BPF_MP_STAT_BUFS_HOST		2
+#define BPF_MP_STAT_BUFS_DEVICE		3
+#define BPF_MP_STAT_FALLBACKS		4
+#define BPF_MP_STAT_INFLIGHT_DEVICE	5
+#endif
+
+/*
+ * kfuncs for bpf_mp_ops programs.  @req is the context the program was
+ * called with (select, init or release); the queue is req->ifindex and
+ * req->queue_id.
+ */
+
+/**
+ * bpf_mp_device_free() - device-memory buffers free in the queue's binding
+ * @req: the policy's context
+ *
+ * Return: the number of free buffers of the dma-buf bound to the queue,
+ * 0 if the queue has no device memory.
+ */
+extern __u64 bpf_mp_device_free(struct bpf_mp_ctx *req) __ksym;
+
+/**
+ * bpf_mp_device_total() - device-memory buffers in the queue's binding
+ * @req: the policy's context
+ *
+ * Return: the size of the binding in buffers, 0 if the queue has none.
+ */
+extern __u64 bpf_mp_device_total(struct bpf_mp_ctx *req) __ksym;
+
+/**
+ * bpf_mp_stat() - read one of the queue's counters
+ * @req: the policy's context
+ * @counter: an &enum bpf_mp_stat_id
+ *
+ * Return: the counter's value; 0 for an unknown counter.
+ */
+extern __u64 bpf_mp_stat(struct bpf_mp_ctx *req, __u32 counter) __ksym;
+
+/**
+ * bpf_mp_split() - split this refill batch between device and host memory
+ * @req: the select program's context
+ * @device_count: buffers of the batch (of req->count) to take from device
+ *	memory; the rest come from host pages
+ *
+ * Only meaningful from select, which must then return BPF_MP_SPLIT.
+ *
+ * Return: 0 on success, a negative errno (e.g. -EINVAL if @device_count
+ * exceeds req->count).
+ */
+extern int bpf_mp_split(struct bpf_mp_ctx *req, __u32 device_count) __ksym;
+
 #endif /* BPFMP_BPF_H */
