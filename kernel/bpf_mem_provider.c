@@ -8,43 +8,94 @@
  * and BPF qdiscs: registering makes the name available, attaching binds it
  * to queues.
  *
- * This file holds the policy registry; the refill path, the memory
- * provider and the netlink family build on it.
+ * Pieces, in order: the policy registry (struct_ops), the per-queue
+ * state, the memory provider that serves device memory to the queue's
+ * bpfmp page_pool, the refill API drivers call, the policy kfuncs, and
+ * the "bpf-mp" generic netlink family that attaches queues.
+ *
+ * Locking: bpf_mp_mutex protects the registry, the queue list and every
+ * queue's policy pointer updates.  The refill path (NAPI) reads the policy
+ * under RCU and touches only its own queue's counters: NAPI serialises a
+ * queue's refills, readers see each counter with READ_ONCE.
  */
 
 #include <linux/bpf.h>
 #include <linux/bpf_verifier.h>
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
+#include <linux/dma-buf.h>
 #include <linux/filter.h>
+#include <linux/genalloc.h>
 #include <linux/init.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
 #include <linux/rculist.h>
-#include <linux/spinlock.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
 #include <linux/string.h>
+#include <net/bpf_mp.h>
+#include <net/netdev_lock.h>
+#include <net/netdev_netlink.h>
+#include <net/netdev_queues.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/memory_provider.h>
+#include <net/sock.h>
+
+#include "devmem.h"
+#include "page_pool_priv.h"
+#include "bpf_mp-nl-gen.h"
 
 #define BPF_MP_NAME_MAX		16
 
 /**
- * enum bpf_mp_backend - where a refill batch comes from
+ * enum bpf_mp_backend - where a refill batch comes from (select()'s verdict)
  * @BPF_MP_HOST: host pages from the queue's ordinary page_pool
  * @BPF_MP_DEVICE: net_iovs from the queue's device-memory binding
+ * @BPF_MP_SPLIT: as many buffers as bpf_mp_split() said from device
+ *	memory, the rest from host pages
  */
 enum bpf_mp_backend {
 	BPF_MP_HOST	= 0,
 	BPF_MP_DEVICE	= 1,
+	BPF_MP_SPLIT	= 2,
 };
+
+/**
+ * enum bpf_mp_stat_id - counters a policy can read with bpf_mp_stat()
+ * @BPF_MP_STAT_REFILLS_HOST: refill batches served (partly) by host pages
+ * @BPF_MP_STAT_REFILLS_DEVICE: refill batches served (partly) by device memory
+ * @BPF_MP_STAT_BUFS_HOST: host buffers handed to the driver
+ * @BPF_MP_STAT_BUFS_DEVICE: device buffers handed to the driver
+ * @BPF_MP_STAT_FALLBACKS: buffers that fell back to host pages, all reasons
+ * @BPF_MP_STAT_INFLIGHT_DEVICE: device buffers not free in the binding
+ */
+enum bpf_mp_stat_id {
+	BPF_MP_STAT_REFILLS_HOST,
+	BPF_MP_STAT_REFILLS_DEVICE,
+	BPF_MP_STAT_BUFS_HOST,
+	BPF_MP_STAT_BUFS_DEVICE,
+	BPF_MP_STAT_FALLBACKS,
+	BPF_MP_STAT_INFLIGHT_DEVICE,
+};
+
+struct bpf_mp_queue;
 
 /**
  * struct bpf_mp_ctx - what a policy sees of one refill
  * @ifindex: the device
  * @queue_id: the RX queue being refilled
  * @count: buffers the driver asks for in this batch
+ * @split: kernel-private: device share set by bpf_mp_split()
+ * @q: kernel-private: the queue
  */
 struct bpf_mp_ctx {
 	u32 ifindex;
 	u32 queue_id;
 	u32 count;
+	u32 split;
+	struct bpf_mp_queue *q;
 };
 
 /**
@@ -64,15 +115,76 @@ struct bpf_mp_ops {
 	struct list_head list;
 };
 
+/**
+ * struct bpf_mp_binding - a dma-buf binding shared by the queues of one attach
+ * @devmem: devmem's binding: the dma-buf's net_iovs and their genpool
+ * @users: queues using it; the last one unbinds
+ */
+struct bpf_mp_binding {
+	struct net_devmem_dmabuf_binding *devmem;
+	refcount_t users;
+};
+
+/**
+ * struct bpf_mp_queue - bpfmp state of one RX queue (the provider's mp_priv)
+ * @list: link in bpf_mp_queues
+ * @dev: the device (not referenced: the queue goes before the device)
+ * @ifindex: @dev's ifindex, kept for pools that outlive the attachment
+ * @queue_id: RX queue index
+ * @name: policy name; the policy may come and go under it
+ * @ops: the registered policy called @name, or NULL
+ * @binding: device memory, or NULL
+ * @strict: never fall back from device memory to host pages
+ * @attached: false once detached (pools may still hold the queue)
+ * @refs: the attachment and each page_pool using the queue
+ * @stats: counters, indexed by &enum bpf_mp_counter
+ */
+struct bpf_mp_queue {
+	struct list_head list;
+	struct net_device *dev;
+	u32 ifindex;
+	u32 queue_id;
+	char name[BPF_MP_NAME_MAX];
+	struct bpf_mp_ops __rcu *ops;
+	struct bpf_mp_binding *binding;
+	bool strict;
+	bool attached;
+	refcount_t refs;
+	u64 stats[10];
+};
+
+enum bpf_mp_counter {
+	BPF_MP_C_REFILLS_HOST,
+	BPF_MP_C_REFILLS_DEVICE,
+	BPF_MP_C_BUFS_HOST,
+	BPF_MP_C_BUFS_DEVICE,
+	BPF_MP_C_FB_NO_DEVICE,
+	BPF_MP_C_FB_EXHAUSTED,
+	BPF_MP_C_FB_NO_POLICY,
+	BPF_MP_C_FB_INVALID,
+	BPF_MP_C_STRICT_SHORT,
+};
+
+static DEFINE_MUTEX(bpf_mp_mutex);
 static LIST_HEAD(bpf_mp_policies);
-static DEFINE_SPINLOCK(bpf_mp_policies_lock);
+static LIST_HEAD(bpf_mp_queues);
+
+static void bpf_mp_count(struct bpf_mp_queue *q, enum bpf_mp_counter c, u64 n)
+{
+	WRITE_ONCE(q->stats[c], q->stats[c] + n);
+}
+
+static u64 bpf_mp_counter_read(const struct bpf_mp_queue *q, enum bpf_mp_counter c)
+{
+	return READ_ONCE(q->stats[c]);
+}
 
 static struct bpf_mp_ops *bpf_mp_find(const char *name)
 {
 	struct bpf_mp_ops *ops;
 
-	list_for_each_entry_rcu(ops, &bpf_mp_policies, list,
-				lockdep_is_held(&bpf_mp_policies_lock))
+	lockdep_assert_held(&bpf_mp_mutex);
+	list_for_each_entry(ops, &bpf_mp_policies, list)
 		if (!strcmp(ops->name, name))
 			return ops;
 	return NULL;
@@ -80,28 +192,392 @@ static struct bpf_mp_ops *bpf_mp_find(const char *name)
 
 static int bpf_mp_register(struct bpf_mp_ops *ops)
 {
+	struct bpf_mp_queue *q;
 	int err = 0;
 
-	spin_lock(&bpf_mp_policies_lock);
+	mutex_lock(&bpf_mp_mutex);
 	if (bpf_mp_find(ops->name)) {
 		pr_notice("bpf_mp: policy %s already registered\n", ops->name);
 		err = -EEXIST;
-	} else {
-		list_add_tail_rcu(&ops->list, &bpf_mp_policies);
+		goto out;
 	}
-	spin_unlock(&bpf_mp_policies_lock);
+	list_add_tail(&ops->list, &bpf_mp_policies);
+	/* queues attached by name pick the policy up again */
+	list_for_each_entry(q, &bpf_mp_queues, list)
+		if (!strcmp(q->name, ops->name))
+			rcu_assign_pointer(q->ops, ops);
+out:
+	mutex_unlock(&bpf_mp_mutex);
 	return err;
 }
 
 static void bpf_mp_unregister(struct bpf_mp_ops *ops)
 {
-	spin_lock(&bpf_mp_policies_lock);
-	list_del_rcu(&ops->list);
-	spin_unlock(&bpf_mp_policies_lock);
-	/* Readers walk the list under RCU; the struct_ops map frees @ops
-	 * only after its own grace period.
-	 */
+	struct bpf_mp_queue *q;
+
+	mutex_lock(&bpf_mp_mutex);
+	list_del(&ops->list);
+	/* its queues fall back to host pages until it comes back */
+	list_for_each_entry(q, &bpf_mp_queues, list)
+		if (rcu_access_pointer(q->ops) == ops)
+			RCU_INIT_POINTER(q->ops, NULL);
+	mutex_unlock(&bpf_mp_mutex);
+	/* no refill may still be running the policy when the map frees it */
+	synchronize_rcu();
 }
+
+static void bpf_mp_binding_put(struct bpf_mp_binding *b)
+{
+	if (!b || !refcount_dec_and_test(&b->users))
+		return;
+	/* buffers still out (skbs, devmem tokens) keep devmem's binding
+	 * alive through its own references; this only drops ours.
+	 */
+	net_devmem_unbind_dmabuf(b->devmem);
+	kfree(b);
+}
+
+static void bpf_mp_queue_put(struct bpf_mp_queue *q)
+{
+	if (!refcount_dec_and_test(&q->refs))
+		return;
+	bpf_mp_binding_put(q->binding);
+	kfree(q);
+}
+
+/* Unlink a queue from bpfmp; pools that still use it keep it alive. */
+static void bpf_mp_queue_release(struct bpf_mp_queue *q)
+{
+	struct bpf_mp_ops *ops;
+	struct bpf_mp_ctx ctx = {
+		.ifindex = q->ifindex,
+		.queue_id = q->queue_id,
+		.q = q,
+	};
+
+	lockdep_assert_held(&bpf_mp_mutex);
+	ops = rcu_dereference_protected(q->ops, lockdep_is_held(&bpf_mp_mutex));
+	if (ops && ops->release)
+		ops->release(&ctx);
+	list_del(&q->list);
+	RCU_INIT_POINTER(q->ops, NULL);
+	q->attached = false;
+	bpf_mp_queue_put(q);
+}
+
+/* The memory provider: device memory for the queue's bpfmp page_pool */
+
+static int bpf_mp_pp_init(struct page_pool *pool)
+{
+	struct bpf_mp_queue *q = pool->mp_priv;
+
+	if (!q)
+		return -EINVAL;
+	if (q->binding && pool->p.order)
+		return -E2BIG;
+	/* dma-buf addresses are not synced through the DMA API */
+	pool->dma_sync = false;
+	pool->dma_sync_for_cpu = false;
+	refcount_inc(&q->refs);
+	if (q->binding)
+		net_devmem_dmabuf_binding_get(q->binding->devmem);
+	return 0;
+}
+
+static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
+{
+	struct bpf_mp_queue *q = pool->mp_priv;
+	struct net_iov *niov;
+	netmem_ref netmem;
+
+	if (!q->binding)
+		return 0;
+	niov = net_devmem_alloc_dmabuf(q->binding->devmem);
+	if (!niov)
+		return 0;
+	netmem = net_iov_to_netmem(niov);
+	page_pool_set_pp_info(pool, netmem);
+	pool->pages_state_hold_cnt++;
+	return netmem;
+}
+
+static bool bpf_mp_pp_release(struct page_pool *pool, netmem_ref netmem)
+{
+	if (WARN_ON_ONCE(!netmem_is_net_iov(netmem)))
+		return false;
+	page_pool_clear_pp_info(netmem);
+	net_devmem_free_dmabuf(netmem_to_net_iov(netmem));
+	/* net_iovs go back to the genpool, never to put_page() */
+	return false;
+}
+
+static void bpf_mp_pp_destroy(struct page_pool *pool)
+{
+	struct bpf_mp_queue *q = pool->mp_priv;
+
+	if (q->binding)
+		net_devmem_dmabuf_binding_put(q->binding->devmem);
+	bpf_mp_queue_put(q);
+}
+
+static int bpf_mp_pp_nl_fill(void *mp_priv, struct sk_buff *rsp,
+			     struct netdev_rx_queue *rxq)
+{
+	const struct bpf_mp_queue *q = mp_priv;
+	int type = rxq ? NETDEV_A_QUEUE_DMABUF : NETDEV_A_PAGE_POOL_DMABUF;
+
+	if (!q->binding)
+		return 0;
+	return nla_put_u32(rsp, type, q->binding->devmem->id);
+}
+
+/* The device is going away with the queue still attached. */
+static void bpf_mp_pp_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
+{
+	struct bpf_mp_queue *q = mp_priv;
+
+	mutex_lock(&bpf_mp_mutex);
+	if (q->attached)
+		bpf_mp_queue_release(q);
+	mutex_unlock(&bpf_mp_mutex);
+}
+
+static const struct memory_provider_ops bpf_mp_provider_ops = {
+	.init		= bpf_mp_pp_init,
+	.alloc_netmems	= bpf_mp_pp_alloc,
+	.release_netmem	= bpf_mp_pp_release,
+	.destroy	= bpf_mp_pp_destroy,
+	.nl_fill	= bpf_mp_pp_nl_fill,
+	.uninstall	= bpf_mp_pp_uninstall,
+};
+
+/* The refill API */
+
+/**
+ * bpf_mp_pool_attached() - is this page_pool served by bpfmp?
+ * @pool: a driver's RX page_pool created with PP_FLAG_ALLOW_UNREADABLE_NETMEM
+ *
+ * Return: true if the pool's queue is attached to bpfmp, so the driver
+ * should fill the queue's ring with bpf_mp_refill().
+ */
+bool bpf_mp_pool_attached(const struct page_pool *pool)
+{
+	return pool && pool->mp_ops == &bpf_mp_provider_ops;
+}
+EXPORT_SYMBOL_GPL(bpf_mp_pool_attached);
+
+static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
+				unsigned int n, gfp_t gfp)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		bufs[i] = page_pool_alloc_netmems(pool, gfp);
+		if (!bufs[i])
+			break;
+	}
+	return i;
+}
+
+/* Ask the policy how many of @n buffers come from device memory. */
+static unsigned int bpf_mp_select(struct bpf_mp_queue *q, unsigned int n)
+{
+	struct bpf_mp_ctx ctx = {
+		.ifindex = q->ifindex,
+		.queue_id = q->queue_id,
+		.count = n,
+		.q = q,
+	};
+	struct bpf_mp_ops *ops;
+	unsigned int ndev = 0;
+	u32 verdict;
+
+	rcu_read_lock();
+	ops = rcu_dereference(q->ops);
+	if (!ops) {
+		rcu_read_unlock();
+		bpf_mp_count(q, BPF_MP_C_FB_NO_POLICY, n);
+		return 0;
+	}
+	verdict = ops->select(&ctx);
+	rcu_read_unlock();
+
+	switch (verdict) {
+	case BPF_MP_HOST:
+		break;
+	case BPF_MP_DEVICE:
+		ndev = n;
+		break;
+	case BPF_MP_SPLIT:
+		ndev = min(ctx.split, n);
+		break;
+	default:
+		/* never trusted: counted and served from host pages */
+		bpf_mp_count(q, BPF_MP_C_FB_INVALID, n);
+		break;
+	}
+	return ndev;
+}
+
+/**
+ * bpf_mp_refill() - get RX buffers for a bpfmp queue, as its policy says
+ * @host: the queue's host page_pool (pages, DMA-mapped by the pool)
+ * @device: the queue's bpfmp page_pool (bpf_mp_pool_attached() is true)
+ * @bufs: where to store the buffers
+ * @n: how many the driver wants
+ * @gfp: allocation flags (GFP_ATOMIC from NAPI)
+ *
+ * Runs the queue's policy once for the batch and fills @bufs from device
+ * memory, host pages, or both.  Device memory the policy wants but cannot
+ * get is replaced by host pages and counted per reason, unless the queue
+ * is strict: then the batch comes back short, like an empty ring.  Each
+ * buffer belongs to the pool it came from (netmem_get_pp()); its DMA
+ * address is page_pool_get_dma_addr_netmem().
+ *
+ * Context: the queue's refill context (NAPI, or with NAPI disabled).
+ * Return: the number of buffers stored in @bufs.
+ */
+unsigned int bpf_mp_refill(struct page_pool *host, struct page_pool *device,
+			   netmem_ref *bufs, unsigned int n, gfp_t gfp)
+{
+	struct bpf_mp_queue *q = device->mp_priv;
+	unsigned int ndev, got_dev = 0, got_host, want_host;
+
+	ndev = bpf_mp_select(q, n);
+	if (ndev) {
+		if (!q->binding) {
+			bpf_mp_count(q, BPF_MP_C_FB_NO_DEVICE, ndev);
+		} else {
+			got_dev = bpf_mp_fill(device, bufs, ndev, gfp);
+			bpf_mp_count(q, BPF_MP_C_REFILLS_DEVICE, !!got_dev);
+			bpf_mp_count(q, BPF_MP_C_BUFS_DEVICE, got_dev);
+			if (got_dev < ndev)
+				bpf_mp_count(q, q->strict ? BPF_MP_C_STRICT_SHORT :
+					     BPF_MP_C_FB_EXHAUSTED, ndev - got_dev);
+		}
+	}
+	want_host = n - ndev;
+	if (got_dev < ndev && !(q->strict && q->binding))
+		want_host += ndev - got_dev;
+	got_host = bpf_mp_fill(host, bufs + got_dev, want_host, gfp);
+	bpf_mp_count(q, BPF_MP_C_REFILLS_HOST, !!got_host);
+	bpf_mp_count(q, BPF_MP_C_BUFS_HOST, got_host);
+	return got_dev + got_host;
+}
+EXPORT_SYMBOL_GPL(bpf_mp_refill);
+
+/* kfuncs for policies */
+
+static u64 bpf_mp_dev_free(const struct bpf_mp_queue *q)
+{
+	return q->binding ? gen_pool_avail(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
+}
+
+static u64 bpf_mp_dev_total(const struct bpf_mp_queue *q)
+{
+	return q->binding ? gen_pool_size(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_mp_device_free() - free device-memory buffers of the queue's binding
+ * @req: the refill being decided
+ *
+ * Return: buffers free in the dma-buf binding serving the queue (shared
+ * by the queues of one attach), 0 if the queue has no device memory.
+ */
+__bpf_kfunc u64 bpf_mp_device_free(struct bpf_mp_ctx *req)
+{
+	return bpf_mp_dev_free(req->q);
+}
+
+/**
+ * bpf_mp_device_total() - size of the queue's device memory, in buffers
+ * @req: the refill being decided
+ *
+ * Return: buffers in the dma-buf binding, 0 without device memory.
+ */
+__bpf_kfunc u64 bpf_mp_device_total(struct bpf_mp_ctx *req)
+{
+	return bpf_mp_dev_total(req->q);
+}
+
+/**
+ * bpf_mp_stat() - read one of the queue's counters
+ * @req: the refill being decided
+ * @counter: an &enum bpf_mp_stat_id
+ *
+ * Return: the counter's value, 0 for an unknown counter.
+ */
+__bpf_kfunc u64 bpf_mp_stat(struct bpf_mp_ctx *req, u32 counter)
+{
+	const struct bpf_mp_queue *q = req->q;
+
+	switch (counter) {
+	case BPF_MP_STAT_REFILLS_HOST:
+		return bpf_mp_counter_read(q, BPF_MP_C_REFILLS_HOST);
+	case BPF_MP_STAT_REFILLS_DEVICE:
+		return bpf_mp_counter_read(q, BPF_MP_C_REFILLS_DEVICE);
+	case BPF_MP_STAT_BUFS_HOST:
+		return bpf_mp_counter_read(q, BPF_MP_C_BUFS_HOST);
+	case BPF_MP_STAT_BUFS_DEVICE:
+		return bpf_mp_counter_read(q, BPF_MP_C_BUFS_DEVICE);
+	case BPF_MP_STAT_FALLBACKS:
+		return bpf_mp_counter_read(q, BPF_MP_C_FB_NO_DEVICE) +
+		       bpf_mp_counter_read(q, BPF_MP_C_FB_EXHAUSTED) +
+		       bpf_mp_counter_read(q, BPF_MP_C_FB_NO_POLICY) +
+		       bpf_mp_counter_read(q, BPF_MP_C_FB_INVALID);
+	case BPF_MP_STAT_INFLIGHT_DEVICE:
+		return bpf_mp_dev_total(q) - bpf_mp_dev_free(q);
+	}
+	return 0;
+}
+
+/**
+ * bpf_mp_split() - split this refill batch between device memory and host
+ * @req: the refill being decided
+ * @device_count: buffers to take from device memory, the rest from host
+ *
+ * Takes effect when select() then returns %BPF_MP_SPLIT.
+ *
+ * Return: 0, or -EINVAL if @device_count exceeds the batch.
+ */
+__bpf_kfunc int bpf_mp_split(struct bpf_mp_ctx *req, u32 device_count)
+{
+	if (device_count > req->count)
+		return -EINVAL;
+	req->split = device_count;
+	return 0;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(bpf_mp_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_mp_device_free)
+BTF_ID_FLAGS(func, bpf_mp_device_total)
+BTF_ID_FLAGS(func, bpf_mp_stat)
+BTF_ID_FLAGS(func, bpf_mp_split)
+BTF_KFUNCS_END(bpf_mp_kfunc_ids)
+
+static struct bpf_struct_ops bpf_bpf_mp_ops;
+
+/* Only bpf_mp_ops programs may call them, and split only from select. */
+static int bpf_mp_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
+{
+	if (!btf_id_set8_contains(&bpf_mp_kfunc_ids, kfunc_id))
+		return 0;
+	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS ||
+	    prog->aux->st_ops != &bpf_bpf_mp_ops)
+		return -EACCES;
+	return 0;
+}
+
+static const struct btf_kfunc_id_set bpf_mp_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &bpf_mp_kfunc_ids,
+	.filter	= bpf_mp_kfunc_filter,
+};
 
 /* struct_ops glue */
 
@@ -188,8 +664,391 @@ static struct bpf_struct_ops bpf_bpf_mp_ops = {
 	.owner		= THIS_MODULE,
 };
 
+/* The "bpf-mp" netlink family */
+
+/* One owner for every binding bpfmp creates; bpfmp unbinds them itself. */
+static struct netdev_nl_sock bpf_mp_owner = {
+	.lock = __MUTEX_INITIALIZER(bpf_mp_owner.lock),
+	.bindings = LIST_HEAD_INIT(bpf_mp_owner.bindings),
+};
+
+static struct bpf_mp_queue *bpf_mp_rxq_queue(struct net_device *dev, u32 qid)
+{
+	struct netdev_rx_queue *rxq = __netif_get_rx_queue(dev, qid);
+
+	if (rxq->mp_params.mp_ops != &bpf_mp_provider_ops)
+		return NULL;
+	return rxq->mp_params.mp_priv;
+}
+
+/* Collect the request's queue ids into @qids; all checked against @dev. */
+static int bpf_mp_nl_queues(struct genl_info *info, struct net_device *dev,
+			    u32 *qids, unsigned int *nq)
+{
+	const struct nlattr *attr;
+	int rem;
+
+	*nq = 0;
+	nlmsg_for_each_attr_type(attr, BPF_MP_A_QUEUE_QUEUE_ID, info->nlhdr,
+				 GENL_HDRLEN, rem) {
+		u32 qid = nla_get_u32(attr);
+		unsigned int i;
+
+		if (qid >= dev->real_num_rx_queues) {
+			NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+						"queue %u out of range (device has %u RX queues)",
+						qid, dev->real_num_rx_queues);
+			return -EINVAL;
+		}
+		for (i = 0; i < *nq; i++)
+			if (qids[i] == qid) {
+				NL_SET_ERR_MSG_ATTR(info->extack, attr,
+						    "queue listed twice");
+				return -EINVAL;
+			}
+		qids[(*nq)++] = qid;
+	}
+	if (!*nq) {
+		NL_SET_ERR_MSG(info->extack, "no queue-id given");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct net_device *bpf_mp_nl_dev(struct genl_info *info)
+{
+	struct net_device *dev;
+
+	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_IFINDEX))
+		return ERR_PTR(-EINVAL);
+	dev = netdev_get_by_index_lock(genl_info_net(info),
+				       nla_get_u32(info->attrs[BPF_MP_A_QUEUE_IFINDEX]));
+	if (!dev) {
+		NL_SET_BAD_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_IFINDEX]);
+		return ERR_PTR(-ENODEV);
+	}
+	return dev;
+}
+
+static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
+					     struct net_device *dev, u32 qid)
+{
+	struct net_devmem_dmabuf_binding *devmem;
+	struct bpf_mp_binding *b;
+	struct device *dma_dev;
+
+	dma_dev = netdev_queue_get_dma_dev(dev, qid, NETDEV_QUEUE_TYPE_RX);
+	if (!dma_dev) {
+		NL_SET_ERR_MSG(info->extack, "device has no DMA device for the queue");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	devmem = net_devmem_bind_dmabuf(dev, NULL, dma_dev, DMA_FROM_DEVICE,
+					nla_get_u32(info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]),
+					PAGE_SHIFT, &bpf_mp_owner, info->extack);
+	if (IS_ERR(devmem)) {
+		kfree(b);
+		return ERR_CAST(devmem);
+	}
+	b->devmem = devmem;
+	refcount_set(&b->users, 1);
+	return b;
+}
+
+int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct bpf_mp_binding *binding = NULL;
+	struct pp_memory_provider_params mp = { .mp_ops = &bpf_mp_provider_ops };
+	struct bpf_mp_queue **qs;
+	struct net_device *dev;
+	struct bpf_mp_ops *ops;
+	unsigned int nq, i;
+	u32 *qids;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_POLICY))
+		return -EINVAL;
+
+	/* lock order: the netdev instance lock, then bpf_mp_mutex */
+	dev = bpf_mp_nl_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	mutex_lock(&bpf_mp_mutex);
+	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
+	qs = kcalloc(dev->real_num_rx_queues, sizeof(*qs), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!qids || !qs)
+		goto out_free;
+	ops = bpf_mp_find(nla_data(info->attrs[BPF_MP_A_QUEUE_POLICY]));
+	if (!ops) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_POLICY],
+				    "no bpf_mp_ops policy registered under this name");
+		err = -ENOENT;
+		goto out_free;
+	}
+	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	if (err)
+		goto out_free;
+	if (!netdev_need_ops_lock(dev) || !dev->queue_mgmt_ops) {
+		NL_SET_ERR_MSG(info->extack, "driver cannot restart queues (no queue API)");
+		err = -EOPNOTSUPP;
+		goto out_free;
+	}
+	for (i = 0; i < nq; i++) {
+		if (bpf_mp_rxq_queue(dev, qids[i])) {
+			NL_SET_ERR_MSG_FMT(info->extack, "queue %u already attached", qids[i]);
+			err = -EBUSY;
+			goto out_free;
+		}
+	}
+	if (info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]) {
+		binding = bpf_mp_nl_bind(info, dev, qids[0]);
+		if (IS_ERR(binding)) {
+			err = PTR_ERR(binding);
+			binding = NULL;
+			goto out_free;
+		}
+	}
+
+	for (i = 0; i < nq; i++) {
+		struct bpf_mp_queue *q = kzalloc(sizeof(*q), GFP_KERNEL);
+
+		if (!q) {
+			err = -ENOMEM;
+			goto out_rollback;
+		}
+		q->dev = dev;
+		q->ifindex = dev->ifindex;
+		q->queue_id = qids[i];
+		strscpy(q->name, ops->name);
+		rcu_assign_pointer(q->ops, ops);
+		q->strict = info->attrs[BPF_MP_A_QUEUE_FLAGS] &&
+			    (nla_get_u32(info->attrs[BPF_MP_A_QUEUE_FLAGS]) &
+			     BPF_MP_ATTACH_FLAGS_STRICT);
+		if (binding) {
+			refcount_inc(&binding->users);
+			q->binding = binding;
+		}
+		refcount_set(&q->refs, 1);
+		q->attached = true;
+		mp.mp_priv = q;
+		/* restarts the queue: the driver's new pools pick up q */
+		err = netif_mp_open_rxq(dev, qids[i], &mp, info->extack);
+		if (err) {
+			bpf_mp_queue_put(q);
+			goto out_rollback;
+		}
+		list_add_tail(&q->list, &bpf_mp_queues);
+		qs[i] = q;
+		if (ops->init) {
+			struct bpf_mp_ctx ctx = {
+				.ifindex = q->ifindex,
+				.queue_id = q->queue_id,
+				.q = q,
+			};
+
+			ops->init(&ctx);
+		}
+	}
+	err = 0;
+	goto out_free;
+
+out_rollback:
+	while (i--) {
+		mp.mp_priv = qs[i];
+		netif_mp_close_rxq(dev, qids[i], &mp);
+		bpf_mp_queue_release(qs[i]);
+	}
+out_free:
+	bpf_mp_binding_put(binding);
+	kfree(qs);
+	kfree(qids);
+	mutex_unlock(&bpf_mp_mutex);
+	netdev_unlock(dev);
+	return err;
+}
+
+int bpf_mp_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pp_memory_provider_params mp = { .mp_ops = &bpf_mp_provider_ops };
+	struct net_device *dev;
+	unsigned int nq, i;
+	u32 *qids;
+	int err;
+
+	dev = bpf_mp_nl_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	mutex_lock(&bpf_mp_mutex);
+	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!qids)
+		goto out;
+	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	if (err)
+		goto out;
+	for (i = 0; i < nq; i++) {
+		if (!bpf_mp_rxq_queue(dev, qids[i])) {
+			NL_SET_ERR_MSG_FMT(info->extack, "queue %u is not attached", qids[i]);
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	for (i = 0; i < nq; i++) {
+		struct bpf_mp_queue *q = bpf_mp_rxq_queue(dev, qids[i]);
+
+		mp.mp_priv = q;
+		netif_mp_close_rxq(dev, qids[i], &mp);
+		bpf_mp_queue_release(q);
+	}
+out:
+	kfree(qids);
+	mutex_unlock(&bpf_mp_mutex);
+	netdev_unlock(dev);
+	return err;
+}
+
+static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *info,
+				struct bpf_mp_queue *q)
+{
+	static const u16 attr_of[] = {
+		[BPF_MP_C_REFILLS_HOST]		= BPF_MP_A_QUEUE_REFILLS_HOST,
+		[BPF_MP_C_REFILLS_DEVICE]	= BPF_MP_A_QUEUE_REFILLS_DEVICE,
+		[BPF_MP_C_BUFS_HOST]		= BPF_MP_A_QUEUE_BUFS_HOST,
+		[BPF_MP_C_BUFS_DEVICE]		= BPF_MP_A_QUEUE_BUFS_DEVICE,
+		[BPF_MP_C_FB_NO_DEVICE]		= BPF_MP_A_QUEUE_FALLBACK_NO_DEVICE,
+		[BPF_MP_C_FB_EXHAUSTED]		= BPF_MP_A_QUEUE_FALLBACK_EXHAUSTED,
+		[BPF_MP_C_FB_NO_POLICY]		= BPF_MP_A_QUEUE_FALLBACK_NO_POLICY,
+		[BPF_MP_C_FB_INVALID]		= BPF_MP_A_QUEUE_FALLBACK_INVALID,
+		[BPF_MP_C_STRICT_SHORT]		= BPF_MP_A_QUEUE_STRICT_SHORT,
+	};
+	unsigned int c;
+	void *hdr;
+
+	hdr = genlmsg_iput(rsp, info);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(rsp, BPF_MP_A_QUEUE_IFINDEX, q->ifindex) ||
+	    nla_put_u32(rsp, BPF_MP_A_QUEUE_QUEUE_ID, q->queue_id) ||
+	    nla_put_string(rsp, BPF_MP_A_QUEUE_POLICY, q->name) ||
+	    nla_put_u32(rsp, BPF_MP_A_QUEUE_FLAGS,
+			q->strict ? BPF_MP_ATTACH_FLAGS_STRICT : 0) ||
+	    (q->binding && nla_put_u32(rsp, BPF_MP_A_QUEUE_DMABUF_ID,
+				       q->binding->devmem->id)) ||
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_FREE, bpf_mp_dev_free(q)) ||
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_TOTAL, bpf_mp_dev_total(q)))
+		goto err_cancel;
+	for (c = 0; c < ARRAY_SIZE(attr_of); c++)
+		if (nla_put_uint(rsp, attr_of[c], bpf_mp_counter_read(q, c)))
+			goto err_cancel;
+	genlmsg_end(rsp, hdr);
+	return 0;
+err_cancel:
+	genlmsg_cancel(rsp, hdr);
+	return -EMSGSIZE;
+}
+
+int bpf_mp_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct bpf_mp_queue *q = NULL, *it;
+	struct sk_buff *rsp;
+	u32 ifindex, qid;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_IFINDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_QUEUE_ID))
+		return -EINVAL;
+	ifindex = nla_get_u32(info->attrs[BPF_MP_A_QUEUE_IFINDEX]);
+	qid = nla_get_u32(info->attrs[BPF_MP_A_QUEUE_QUEUE_ID]);
+	rsp = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!rsp)
+		return -ENOMEM;
+	mutex_lock(&bpf_mp_mutex);
+	list_for_each_entry(it, &bpf_mp_queues, list)
+		if (it->ifindex == ifindex && it->queue_id == qid &&
+		    net_eq(dev_net(it->dev), genl_info_net(info)))
+			q = it;
+	err = q ? bpf_mp_nl_fill_queue(rsp, info, q) : -ENOENT;
+	mutex_unlock(&bpf_mp_mutex);
+	if (err) {
+		if (err == -ENOENT)
+			NL_SET_ERR_MSG(info->extack, "queue is not attached to bpfmp");
+		nlmsg_free(rsp);
+		return err;
+	}
+	return genlmsg_reply(rsp, info);
+}
+
+int bpf_mp_nl_queue_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_info *info = genl_info_dump(cb);
+	unsigned long *skip = (unsigned long *)cb->ctx;
+	struct bpf_mp_queue *q;
+	unsigned long n = 0;
+	u32 ifindex = 0;
+	int err = 0;
+
+	if (info->attrs[BPF_MP_A_QUEUE_IFINDEX])
+		ifindex = nla_get_u32(info->attrs[BPF_MP_A_QUEUE_IFINDEX]);
+	mutex_lock(&bpf_mp_mutex);
+	list_for_each_entry(q, &bpf_mp_queues, list) {
+		if (!net_eq(dev_net(q->dev), sock_net(skb->sk)) ||
+		    (ifindex && q->ifindex != ifindex))
+			continue;
+		if (n++ < *skip)
+			continue;
+		err = bpf_mp_nl_fill_queue(skb, info, q);
+		if (err)
+			break;
+		(*skip)++;
+	}
+	mutex_unlock(&bpf_mp_mutex);
+	return err;
+}
+
+int bpf_mp_nl_policy_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_info *info = genl_info_dump(cb);
+	unsigned long *skip = (unsigned long *)cb->ctx;
+	struct bpf_mp_ops *ops;
+	struct bpf_mp_queue *q;
+	unsigned long n = 0;
+	int err = 0;
+
+	mutex_lock(&bpf_mp_mutex);
+	list_for_each_entry(ops, &bpf_mp_policies, list) {
+		unsigned int users = 0;
+		void *hdr;
+
+		if (n++ < *skip)
+			continue;
+		list_for_each_entry(q, &bpf_mp_queues, list)
+			users += rcu_access_pointer(q->ops) == ops;
+		hdr = genlmsg_iput(skb, info);
+		if (!hdr ||
+		    nla_put_string(skb, BPF_MP_A_POLICY_NAME, ops->name) ||
+		    nla_put_uint(skb, BPF_MP_A_POLICY_QUEUES, users)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		(*skip)++;
+	}
+	mutex_unlock(&bpf_mp_mutex);
+	return err;
+}
+
 static int __init bpf_mp_init(void)
 {
-	return register_bpf_struct_ops(&bpf_bpf_mp_ops, bpf_mp_ops);
+	int err;
+
+	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS, &bpf_mp_kfunc_set);
+	err = err ?: register_bpf_struct_ops(&bpf_bpf_mp_ops, bpf_mp_ops);
+	err = err ?: genl_register_family(&bpf_mp_nl_family);
+	return err;
 }
 late_initcall(bpf_mp_init);

@@ -53,7 +53,9 @@ make_pristine() {
 	gitk tag base
 	pristine_id >"$src/.bpfmp-pristine"
 	# Our file is copied in at build time; keep it out of commits.
-	echo net/core/bpf_mem_provider.c >>"$src/.git/info/exclude"
+	printf '%s\n' net/core/bpf_mem_provider.c include/net/bpf_mp.h \
+		Documentation/netlink/specs/bpf-mp.yaml include/uapi/linux/bpf_mp.h \
+		'net/core/bpf_mp-nl-gen.*' >>"$src/.git/info/exclude"
 	echo .bpfmp-* >>"$src/.git/info/exclude"
 }
 
@@ -158,7 +160,25 @@ fi
 
 ensure_pristine
 [ "$(cat "$src/.bpfmp-series" 2>/dev/null)" = "$(series_id)" ] || apply_series
+# Our own files are laid over the tree (only when changed, so make does not
+# rebuild them for nothing); the netlink code is generated from our spec.
 copy_if_changed "$top/kernel/bpf_mem_provider.c" "$src/net/core/bpf_mem_provider.c"
+copy_if_changed "$top/kernel/bpf_mp.h" "$src/include/net/bpf_mp.h"
+spec=$src/Documentation/netlink/specs/bpf-mp.yaml
+copy_if_changed "$top/kernel/specs/bpf-mp.yaml" "$spec"
+ynl_gen() { # mode kind out (the .c names its header after the output)
+	local tmp
+	tmp=$(mktemp -d)
+	python3 "$src/tools/net/ynl/pyynl/ynl_gen_c.py" --mode "$1" "--$2" \
+		--spec "$spec" -o "$tmp/$(basename "$3")" >/dev/null
+	copy_if_changed "$tmp/$(basename "$3")" "$3"
+	rm -rf "$tmp"
+}
+if [ "$spec" -nt "$src/net/core/bpf_mp-nl-gen.c" ]; then
+	ynl_gen uapi header "$src/include/uapi/linux/bpf_mp.h"
+	ynl_gen kernel header "$src/net/core/bpf_mp-nl-gen.h"
+	ynl_gen kernel source "$src/net/core/bpf_mp-nl-gen.c"
+fi
 configure
 
 echo "kernel: building bzImage ($flavour, -j$jobs)"
