@@ -33,14 +33,14 @@ LIBBPF	:= $(B)/libbpf/libbpf.a
 BPFTOOL	:= $(B)/bpftool/bpftool
 YNL_DIR	:= $(B)/ynl
 LIBYNL	:= $(YNL_DIR)/libynl.a
-YNL_FAMILIES := netdev ethtool
+YNL_FAMILIES := netdev ethtool bpf-mp
 YNL_GEN_ARGS_ethtool := --user-header linux/ethtool_netlink.h --exclude-op stats-get
 TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
 .PHONY: all deps kernel tools bpf selftests test vm patches clean distclean
-all: selftests bpf
+all: selftests bpf $(B)/mpctl
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -102,8 +102,22 @@ bpf: $(BPF_OBJS)
 
 YNL_GEN := python3 $(SRC)/tools/net/ynl/pyynl/ynl_gen_c.py
 SPECS	:= $(SRC)/Documentation/netlink/specs
+# uapi headers generated from our specs, for as long as the kernel's
+# headers_install does not provide them yet (-idirafter: the kernel's win).
+YNL_UAPI := $(YNL_DIR)/uapi
 YNL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wno-unused-parameter \
-	-isystem $(UAPI) -I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
+	-isystem $(UAPI) -idirafter $(YNL_UAPI) -I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
+
+# scripts/kernel.sh copies our spec into the tree (the generator needs a
+# MAINTAINERS file above it); this only covers a tree it has not prepared.
+$(SPECS)/bpf-mp.yaml: | kernel
+	$(Q)cp kernel/specs/bpf-mp.yaml $@
+
+$(YNL_UAPI)/linux/bpf_mp.h: $(SPECS)/bpf-mp.yaml
+	$(Q)mkdir -p $(@D)
+	$(Q)$(YNL_GEN) --mode uapi --header --spec $< -o $@ >/dev/null
+
+$(YNL_DIR)/bpf-mp-user.h: $(YNL_UAPI)/linux/bpf_mp.h
 
 $(YNL_DIR)/%-user.h: $(SPECS)/%.yaml | $(UAPI)
 	$(Q)mkdir -p $(@D)
@@ -123,6 +137,15 @@ $(LIBYNL): $(YNL_DIR)/ynl.o $(patsubst %,$(YNL_DIR)/%-user.o,$(YNL_FAMILIES))
 	$(Q)ar rcs $@ $^
 
 .PRECIOUS: $(YNL_DIR)/%-user.h $(YNL_DIR)/%-user.c
+
+# --- mpctl -------------------------------------------------------------------
+
+MPCTL_SRCS := $(wildcard loader/*.c)
+MPCTL_CFLAGS := $(USER_CFLAGS) -idirafter $(YNL_UAPI) \
+	-I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
+
+$(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(LIBBPF) $(LIBYNL)
+	$(Q)$(CC) $(MPCTL_CFLAGS) $(MPCTL_SRCS) -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS)
 
 # --- selftests -------------------------------------------------------------
 

@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mpctl attach / detach: bind RX queues to a policy, and unbind them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpctl.h"
+#include "nl.h"
+
+static const char attach_usage[] =
+"Usage: mpctl attach IF --queues LIST --policy NAME\n"
+"                    [--dmabuf-fd N | --udmabuf SIZE] [--strict]\n"
+"\n"
+"Attach the registered refill policy NAME to RX queues LIST of interface IF,\n"
+"in one request: either every queue is attached or none is.\n"
+"\n"
+"  --queues LIST    queue ids and ranges, e.g. 0-3,5\n"
+"  --policy NAME    a registered bpf_mp_ops policy (see 'mpctl policy list')\n"
+"  --dmabuf-fd N    device memory: the dma-buf open on file descriptor N\n"
+"  --udmabuf SIZE   device memory: a new udmabuf of SIZE bytes (K, M, G\n"
+"                   suffixes, page aligned), e.g. 64M\n"
+"  --strict         refills the policy sends to device memory come up short\n"
+"                   when it is exhausted, instead of using host pages\n"
+"\n"
+"The kernel keeps its own reference to the dma-buf: mpctl need not stay.\n";
+
+static const char detach_usage[] =
+"Usage: mpctl detach IF [--queues LIST]\n"
+"\n"
+"Detach RX queues of interface IF from bpfmp, back to the plain page_pool.\n"
+"Without --queues, every attached queue of IF.\n";
+
+static int usage_error(const char *verb)
+{
+	fprintf(stderr, "Try 'mpctl %s --help'.\n", verb);
+	return MPCTL_USAGE;
+}
+
+/* ifindex of @ifname, or 0 after printing why not. */
+static unsigned int ifindex_of(const char *ifname)
+{
+	unsigned int ifindex = strlen(ifname) < IF_NAMESIZE ?
+			       if_nametoindex(ifname) : 0;
+
+	if (!ifindex)
+		fprintf(stderr, "mpctl: %s: no such interface\n", ifname);
+	return ifindex;
+}
+
+/* 0 if every queue in @ql exists on @ifname, else prints why and -1. */
+static int check_queues(const char *ifname, const struct queue_list *ql)
+{
+	unsigned int bad = 0;
+	uint32_t *out;
+	char list[256];
+	int nrx;
+
+	nrx = netdev_rx_queues(ifname);
+	if (nrx < 0) {
+		fprintf(stderr, "mpctl: %s: cannot count RX queues in /sys/class/net/%s/queues: %s\n",
+			ifname, ifname, strerror(-nrx));
+		return -1;
+	}
+	out = calloc(ql->n, sizeof(*out));
+	if (!out) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	for (unsigned int i = 0; i < ql->n; i++)
+		if (ql->ids[i] >= (uint32_t)nrx)
+			out[bad++] = ql->ids[i];
+	if (bad) {
+		queue_list_format(out, bad, list, sizeof(list));
+		if (nrx > 1)
+			fprintf(stderr, "mpctl: %s: queue%s %s out of range (%s has %d RX queues, 0-%d)\n",
+				ifname, bad > 1 ? "s" : "", list, ifname, nrx,
+				nrx - 1);
+		else if (nrx == 1)
+			fprintf(stderr, "mpctl: %s: queue%s %s out of range (%s has one RX queue, 0)\n",
+				ifname, bad > 1 ? "s" : "", list, ifname);
+		else
+			fprintf(stderr, "mpctl: %s: queue%s %s out of range (%s has no RX queues)\n",
+				ifname, bad > 1 ? "s" : "", list, ifname);
+	}
+	free(out);
+	return bad ? -1 : 0;
+}
+
+/*
+ * "queue 2" (the one the kernel pointed at, or the only one) or
+ * "queues 0-3,5": what a failed request was about.
+ */
+static const char *queues_subject(struct ynl_sock *ys,
+				  const struct queue_list *ql, char *buf,
+				  size_t len)
+{
+	int bad = nl_bad_queue(ys, ql->n);
+	char list[200];
+
+	if (bad >= 0 || ql->n == 1) {
+		snprintf(buf, len, "queue %u", ql->ids[bad >= 0 ? bad : 0]);
+	} else {
+		queue_list_format(ql->ids, ql->n, list, sizeof(list));
+		snprintf(buf, len, "queues %s", list);
+	}
+	return buf;
+}
+
+/* Copy @ql's ids into a malloc'ed array the YNL request may own. */
+static uint32_t *ids_dup(const struct queue_list *ql)
+{
+	uint32_t *ids = malloc(ql->n * sizeof(*ids));
+
+	if (ids)
+		memcpy(ids, ql->ids, ql->n * sizeof(*ids));
+	else
+		fprintf(stderr, "mpctl: out of memory\n");
+	return ids;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--help",	 OPT_FLAG,  NULL },
+		{ "--queues",	 OPT_VALUE, NULL },
+		{ "--policy",	 OPT_VALUE, NULL },
+		{ "--dmabuf-fd", OPT_VALUE, NULL },
+		{ "--udmabuf",	 OPT_VALUE, NULL },
+		{ "--strict",	 OPT_FLAG,  NULL },
+		{ NULL,		 OPT_FLAG,  NULL },
+	};
+	const char *pos[1], *queues, *policy, *fd_s, *size_s;
+	struct bpf_mp_attach_req *req = NULL;
+	struct queue_list ql = {};
+	struct ynl_sock *ys = NULL;
+	char err[600], subj[256];
+	unsigned long dmabuf_fd = 0;
+	int npos, rc = MPCTL_FAIL, buf = -1, reg;
+	uint64_t size = 0;
+	unsigned int ifindex;
+	uint32_t *ids;
+
+	if (opts_parse("attach", argc - 1, argv + 1, opts, pos, 1, &npos))
+		return usage_error("attach");
+	if (opt_val(opts, "--help")) {
+		fputs(attach_usage, stdout);
+		return MPCTL_OK;
+	}
+	queues = opt_val(opts, "--queues");
+	policy = opt_val(opts, "--policy");
+	fd_s = opt_val(opts, "--dmabuf-fd");
+	size_s = opt_val(opts, "--udmabuf");
+	if (npos != 1) {
+		fprintf(stderr, "mpctl attach: missing interface\n");
+		return usage_error("attach");
+	}
+	if (!queues || !policy) {
+		fprintf(stderr, "mpctl attach: %s is required\n",
+			queues ? "--policy" : "--queues");
+		return usage_error("attach");
+	}
+	if (queue_list_parse(queues, &ql, err, sizeof(err))) {
+		fprintf(stderr, "mpctl attach: --queues '%s': %s\n", queues, err);
+		return usage_error("attach");
+	}
+	if (strlen(policy) > MPCTL_POLICY_NAME_MAX) {
+		fprintf(stderr, "mpctl attach: --policy '%s': names are at most %d characters\n",
+			policy, MPCTL_POLICY_NAME_MAX);
+		goto usage;
+	}
+	if (fd_s && size_s) {
+		fprintf(stderr, "mpctl attach: --dmabuf-fd and --udmabuf exclude each other\n");
+		goto usage;
+	}
+	if (fd_s && uint_parse(fd_s, 0x7fffffff, &dmabuf_fd)) {
+		fprintf(stderr, "mpctl attach: --dmabuf-fd '%s': not a file descriptor number\n",
+			fd_s);
+		goto usage;
+	}
+	if (size_s) {
+		long page = sysconf(_SC_PAGESIZE);
+
+		if (size_parse(size_s, &size) || !size) {
+			fprintf(stderr, "mpctl attach: --udmabuf '%s': not a size (e.g. 4096, 64M, 1G)\n",
+				size_s);
+			goto usage;
+		}
+		if (page > 0 && size % (uint64_t)page) {
+			fprintf(stderr, "mpctl attach: --udmabuf '%s': not a multiple of the page size (%ld)\n",
+				size_s, page);
+			goto usage;
+		}
+	}
+
+	/* The command line is sound: now look at the system. */
+	ifindex = ifindex_of(pos[0]);
+	if (!ifindex || check_queues(pos[0], &ql))
+		goto out;
+	if (fd_s && fcntl((int)dmabuf_fd, F_GETFD) < 0) {
+		fprintf(stderr, "mpctl: --dmabuf-fd %lu: %s\n", dmabuf_fd,
+			strerror(errno));
+		goto out;
+	}
+	ys = nl_open();
+	if (!ys)
+		goto out;
+	reg = nl_policy_registered(ys, policy);
+	if (reg < 0)
+		goto out;
+	if (!reg) {
+		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with\n"
+			"       'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR')\n",
+			policy);
+		goto out;
+	}
+	if (size_s) {
+		buf = udmabuf_create(size, err, sizeof(err));
+		if (buf < 0) {
+			fprintf(stderr, "mpctl: --udmabuf %s: %s\n", size_s, err);
+			goto out;
+		}
+		dmabuf_fd = (unsigned long)buf;
+	}
+
+	req = bpf_mp_attach_req_alloc();
+	ids = ids_dup(&ql);
+	if (!req || !ids) {
+		free(ids);
+		goto out;
+	}
+	bpf_mp_attach_req_set_ifindex(req, ifindex);
+	__bpf_mp_attach_req_set_queue_id(req, ids, ql.n);
+	bpf_mp_attach_req_set_policy(req, policy);
+	if (fd_s || size_s)
+		bpf_mp_attach_req_set_dmabuf_fd(req, (__u32)dmabuf_fd);
+	if (opt_val(opts, "--strict"))
+		bpf_mp_attach_req_set_flags(req, BPF_MP_ATTACH_FLAGS_STRICT);
+	if (bpf_mp_attach(ys, req)) {
+		fprintf(stderr, "mpctl: attach %s %s: %s\n", pos[0],
+			queues_subject(ys, &ql, subj, sizeof(subj)),
+			nl_strerror(ys, err, sizeof(err)));
+		goto out;
+	}
+	rc = MPCTL_OK;
+out:
+	if (req)
+		bpf_mp_attach_req_free(req);
+	if (ys)
+		ynl_sock_destroy(ys);
+	if (buf >= 0)
+		close(buf);
+	queue_list_free(&ql);
+	return rc;
+usage:
+	queue_list_free(&ql);
+	return usage_error("attach");
+}
+
+/* The attached queues of @ifindex, from a queue-get dump. */
+static int attached_queues(struct ynl_sock *ys, const char *ifname,
+			   unsigned int ifindex, struct queue_list *ql)
+{
+	struct bpf_mp_queue_get_req_dump *dreq;
+	struct bpf_mp_queue_get_list *qs;
+	unsigned int n = 0;
+	char err[600];
+
+	dreq = bpf_mp_queue_get_req_dump_alloc();
+	if (!dreq) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
+	qs = bpf_mp_queue_get_dump(ys, dreq);
+	bpf_mp_queue_get_req_dump_free(dreq);
+	if (!qs) {
+		fprintf(stderr, "mpctl: %s: list attached queues: %s\n", ifname,
+			nl_strerror(ys, err, sizeof(err)));
+		return -1;
+	}
+	ynl_dump_foreach(qs, q)
+		n++;
+	ql->ids = malloc((n ? n : 1) * sizeof(*ql->ids));
+	ql->n = 0;
+	if (!ql->ids) {
+		bpf_mp_queue_get_list_free(qs);
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	ynl_dump_foreach(qs, q)
+		if (q->ifindex == ifindex && q->_count.queue_id)
+			ql->ids[ql->n++] = q->queue_id[0];
+	bpf_mp_queue_get_list_free(qs);
+	return 0;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--help",	OPT_FLAG,  NULL },
+		{ "--queues",	OPT_VALUE, NULL },
+		{ NULL,		OPT_FLAG,  NULL },
+	};
+	struct bpf_mp_detach_req *req = NULL;
+	const char *pos[1], *queues;
+	struct queue_list ql = {};
+	struct ynl_sock *ys = NULL;
+	char err[600], subj[256];
+	int npos, rc = MPCTL_FAIL;
+	unsigned int ifindex;
+	uint32_t *ids;
+
+	if (opts_parse("detach", argc - 1, argv + 1, opts, pos, 1, &npos))
+		return usage_error("detach");
+	if (opt_val(opts, "--help")) {
+		fputs(detach_usage, stdout);
+		return MPCTL_OK;
+	}
+	if (npos != 1) {
+		fprintf(stderr, "mpctl detach: missing interface\n");
+		return usage_error("detach");
+	}
+	queues = opt_val(opts, "--queues");
+	if (queues && queue_list_parse(queues, &ql, err, sizeof(err))) {
+		fprintf(stderr, "mpctl detach: --queues '%s': %s\n", queues, err);
+		return usage_error("detach");
+	}
+
+	ifindex = ifindex_of(pos[0]);
+	if (!ifindex || (queues && check_queues(pos[0], &ql)))
+		goto out;
+	ys = nl_open();
+	if (!ys)
+		goto out;
+	if (!queues) {
+		if (attached_queues(ys, pos[0], ifindex, &ql))
+			goto out;
+		if (!ql.n) {
+			fprintf(stderr, "mpctl: %s: no queues attached to bpfmp\n",
+				pos[0]);
+			goto out;
+		}
+		/* the dump's order is the kernel's; requests read better sorted */
+		for (unsigned int i = 1; i < ql.n; i++)
+			for (unsigned int j = i; j && ql.ids[j - 1] > ql.ids[j]; j--) {
+				uint32_t t = ql.ids[j];
+
+				ql.ids[j] = ql.ids[j - 1];
+				ql.ids[j - 1] = t;
+			}
+	}
+
+	req = bpf_mp_detach_req_alloc();
+	ids = ids_dup(&ql);
+	if (!req || !ids) {
+		free(ids);
+		goto out;
+	}
+	bpf_mp_detach_req_set_ifindex(req, ifindex);
+	__bpf_mp_detach_req_set_queue_id(req, ids, ql.n);
+	if (bpf_mp_detach(ys, req)) {
+		fprintf(stderr, "mpctl: detach %s %s: %s\n", pos[0],
+			queues_subject(ys, &ql, subj, sizeof(subj)),
+			nl_strerror(ys, err, sizeof(err)));
+		goto out;
+	}
+	rc = MPCTL_OK;
+out:
+	if (req)
+		bpf_mp_detach_req_free(req);
+	if (ys)
+		ynl_sock_destroy(ys);
+	queue_list_free(&ql);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mpctl: attach bpfmp refill policies to RX queues and watch them.
+ * Declarations shared between the loader's files.
+ */
+#ifndef MPCTL_H
+#define MPCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses: every verb returns one of these. */
+enum {
+	MPCTL_OK	= 0,
+	MPCTL_FAIL	= 1,	/* the operation failed; the reason was printed */
+	MPCTL_USAGE	= 2,	/* bad command line */
+};
+
+#define MPCTL_POLICY_NAME_MAX	15	/* bpf_mp_ops.name[16], NUL included */
+#define MPCTL_MAX_QUEUE_ID	65535	/* upper bound on a parsed queue id */
+#define MPCTL_PIN_DIR		"/sys/fs/bpf/bpfmp"
+
+/* opts.c: command-line parsing, no side effects beyond stderr. */
+
+enum opt_arg {
+	OPT_FLAG,		/* --strict */
+	OPT_VALUE,		/* --policy NAME or --policy=NAME */
+	OPT_OPTIONAL_NUM,	/* --watch [SEC]: takes the next word if numeric */
+};
+
+struct opt {
+	const char *name;	/* with the dashes: "--queues" */
+	enum opt_arg arg;
+	const char *val;	/* set when seen: the value, or "" */
+};
+
+/*
+ * Split @argv into the options in @opts (their .val set) and at most
+ * @max_pos positional words (stored in @pos, count in *@npos).  On a usage
+ * error prints "mpctl VERB: ..." and returns -1.
+ */
+int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
+	       const char **pos, int max_pos, int *npos);
+const char *opt_val(const struct opt *opts, const char *name);
+
+/* A sorted, duplicate-free list of queue ids. */
+struct queue_list {
+	uint32_t *ids;
+	unsigned int n;
+};
+
+/* "0-3,5" -> {0,1,2,3,5}.  On error fills @err and returns -1. */
+int queue_list_parse(const char *s, struct queue_list *ql, char *err,
+		     size_t errlen);
+/* {0,1,2,3,5} -> "0-3,5" (truncated to @len). */
+void queue_list_format(const uint32_t *ids, unsigned int n, char *buf,
+		       size_t len);
+void queue_list_free(struct queue_list *ql);
+
+/* "64M" -> 67108864; K/M/G/T (powers of 1024, optional "iB"/"B").  -1 on error. */
+int size_parse(const char *s, uint64_t *size);
+/* A non-negative decimal int no larger than @max.  -1 on error. */
+int uint_parse(const char *s, unsigned long max, unsigned long *val);
+
+/* netdev.c: what the host says about an interface. */
+
+/* The RX queue count from /sys/class/net/IF/queues/rx-*, or -errno. */
+int netdev_rx_queues(const char *ifname);
+/* The interface name for @ifindex, or its number if it has none. */
+const char *netdev_name(uint32_t ifindex, char *buf, size_t len);
+
+/* udmabuf.c */
+
+/*
+ * Create a udmabuf of @size bytes backed by a sealed memfd; returns the
+ * dma-buf fd, or -1 with the reason in @err.
+ */
+int udmabuf_create(uint64_t size, char *err, size_t errlen);
+
+/* json.c: a minimal JSON writer on stdout, bpftool style. */
+
+struct json {
+	int depth;
+	bool first;	/* no comma before the next value */
+	bool after_key;	/* the next value is a member's */
+	bool pretty;
+};
+
+void json_begin_array(struct json *j);
+void json_end_array(struct json *j);
+void json_begin_object(struct json *j);
+void json_end_object(struct json *j);
+void json_key(struct json *j, const char *key);
+/* @key NULL: an array element. */
+void json_str(struct json *j, const char *key, const char *val);
+void json_u64(struct json *j, const char *key, uint64_t val);
+void json_null(struct json *j, const char *key);
+
+/* Verbs: argv[0] is the verb. */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+
+#endif /* MPCTL_H */

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mpctl policy load|list|unload: register the struct_ops policies of a BPF
+ * object the way "bpftool struct_ops register OBJ DIR" does (links pinned
+ * as DIR/MAP_NAME), and list what the kernel has registered.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "mpctl.h"
+#include "nl.h"
+
+static const char policy_usage[] =
+"Usage: mpctl policy load OBJ [--pin DIR]\n"
+"       mpctl policy unload NAME [--pin DIR]\n"
+"       mpctl policy list\n"
+"\n"
+"load    load the BPF object OBJ and register every struct_ops policy in it;\n"
+"        each link is pinned as DIR/NAME (default " MPCTL_PIN_DIR ") so the\n"
+"        policy stays registered after mpctl exits.  All or nothing.\n"
+"unload  remove the pin DIR/NAME: the policy is unregistered once nothing\n"
+"        else holds its link.\n"
+"list    the registered policies and how many queues use each.\n"
+"\n"
+"MPCTL_VERBOSE=1 shows libbpf's informational and debug messages.\n";
+
+static int usage_error(void)
+{
+	fprintf(stderr, "Try 'mpctl policy --help'.\n");
+	return MPCTL_USAGE;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	const char *v = getenv("MPCTL_VERBOSE");
+
+	if (level != LIBBPF_WARN && !(v && *v && strcmp(v, "0")))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/*
+ * 0 if @dir is, or can be made (one level) as, a directory on a BPF
+ * filesystem; prints why not and -1 otherwise.  Creates nothing.
+ */
+static int pin_dir_check(const char *dir)
+{
+	char parent[PATH_MAX];
+	const char *where = dir;
+	struct statfs sfs;
+	char *slash;
+
+	if (statfs(dir, &sfs)) {
+		if (errno != ENOENT) {
+			fprintf(stderr, "mpctl: %s: %s\n", dir, strerror(errno));
+			return -1;
+		}
+		snprintf(parent, sizeof(parent), "%s", dir);
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			snprintf(parent, sizeof(parent), ".");
+		where = parent;
+		if (statfs(parent, &sfs)) {
+			fprintf(stderr, "mpctl: %s: %s\n", parent, strerror(errno));
+			return -1;
+		}
+	}
+	if (sfs.f_type != BPF_FS_MAGIC) {
+		fprintf(stderr, "mpctl: %s: not on a BPF filesystem (mount -t bpf bpf /sys/fs/bpf)\n",
+			where);
+		return -1;
+	}
+	return 0;
+}
+
+/* libbpf's errors (LIBBPF_ERRNO__*) and errnos alike. */
+static const char *bpf_strerror(int err, char *buf, size_t len)
+{
+	if (libbpf_strerror(err, buf, len))
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
+		fprintf(stderr, "mpctl: %s/%s: path too long\n", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+static int policy_load(const char *file, const char *dir)
+{
+	struct bpf_link **links = NULL;
+	struct bpf_object *obj;
+	unsigned int n = 0, i;
+	char path[PATH_MAX], err[256];
+	struct bpf_map *map;
+	int rc = MPCTL_FAIL;
+	bool made_dir = false;
+
+	libbpf_set_print(libbpf_print);
+	obj = bpf_object__open_file(file, NULL);
+	if (!obj) {
+		fprintf(stderr, "mpctl: policy load %s: %s\n", file,
+			bpf_strerror(-errno, err, sizeof(err)));
+		return MPCTL_FAIL;
+	}
+	bpf_object__for_each_map(map, obj)
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+			n++;
+	if (!n) {
+		fprintf(stderr, "mpctl: policy load %s: no struct_ops policies in it\n",
+			file);
+		goto out;
+	}
+	if (pin_dir_check(dir))
+		goto out;
+	/* Refuse before loading anything if a pin is in the way. */
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		if (pin_path(path, sizeof(path), dir, bpf_map__name(map)))
+			goto out;
+		if (!access(path, F_OK)) {
+			fprintf(stderr, "mpctl: policy %s: %s exists (loaded already? 'mpctl policy unload %s')\n",
+				bpf_map__name(map), path, bpf_map__name(map));
+			goto out;
+		}
+	}
+	i = (unsigned int)-bpf_object__load(obj);
+	if (i) {
+		fprintf(stderr, "mpctl: policy load %s: %s (libbpf's messages above say more)\n",
+			file, bpf_strerror(-(int)i, err, sizeof(err)));
+		goto out;
+	}
+
+	links = calloc(n, sizeof(*links));
+	if (!links) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		goto out;
+	}
+	if (!mkdir(dir, 0700)) {
+		made_dir = true;
+	} else if (errno != EEXIST) {
+		fprintf(stderr, "mpctl: %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	i = 0;
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+		int e;
+
+		if (bpf_map__type(map) != BPF_MAP_TYPE_STRUCT_OPS)
+			continue;
+		links[i] = bpf_map__attach_struct_ops(map);
+		if (!links[i]) {
+			e = errno;
+			fprintf(stderr, "mpctl: policy %s: register: %s%s\n", name,
+				strerror(e),
+				e == EEXIST ? " (a policy of that name is registered already)" : "");
+			goto undo;
+		}
+		i++;
+		if (!(bpf_map__map_flags(map) & BPF_F_LINK)) {
+			/* SEC(".struct_ops"): registered until the map is deleted */
+			fprintf(stderr, "mpctl: policy %s: registered without a link (SEC(\".struct_ops\")): not pinned; 'bpftool struct_ops unregister name %s' removes it\n",
+				name, name);
+			continue;
+		}
+		if (pin_path(path, sizeof(path), dir, name))
+			goto undo;
+		e = bpf_link__pin(links[i - 1], path);
+		if (e) {
+			fprintf(stderr, "mpctl: policy %s: pin %s: %s\n", name, path,
+				strerror(-e));
+			goto undo;
+		}
+	}
+	/* Keep them: the pins hold the links after our fds are gone. */
+	for (i = 0; i < n; i++)
+		bpf_link__disconnect(links[i]);
+	rc = MPCTL_OK;
+undo:
+	/* On failure: unpinning and destroying our links unregisters them. */
+	for (unsigned int k = 0; k < n && links[k]; k++) {
+		if (rc != MPCTL_OK && bpf_link__pin_path(links[k]))
+			bpf_link__unpin(links[k]);
+		bpf_link__destroy(links[k]);
+	}
+out:
+	if (rc != MPCTL_OK && made_dir)
+		rmdir(dir);
+	free(links);
+	bpf_object__close(obj);
+	return rc;
+}
+
+static int policy_unload(const char *name, const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (pin_path(path, sizeof(path), dir, name))
+		return MPCTL_FAIL;
+	if (unlink(path)) {
+		fprintf(stderr, "mpctl: policy %s: %s: %s%s\n", name, path,
+			strerror(errno),
+			errno == ENOENT ? " (registered some other way? see 'bpftool struct_ops list')" : "");
+		return MPCTL_FAIL;
+	}
+	return MPCTL_OK;
+}
+
+static int policy_list(void)
+{
+	struct bpf_mp_policy_get_list *pl;
+	struct ynl_sock *ys;
+	char err[600];
+
+	ys = nl_open();
+	if (!ys)
+		return MPCTL_FAIL;
+	pl = bpf_mp_policy_get_dump(ys);
+	if (!pl) {
+		fprintf(stderr, "mpctl: policy list: %s\n",
+			nl_strerror(ys, err, sizeof(err)));
+		ynl_sock_destroy(ys);
+		return MPCTL_FAIL;
+	}
+	printf("%-15s %6s\n", "NAME", "QUEUES");
+	ynl_dump_foreach(pl, p)
+		printf("%-15s %6llu\n", p->name ? p->name : "?",
+		       (unsigned long long)p->queues);
+	bpf_mp_policy_get_list_free(pl);
+	ynl_sock_destroy(ys);
+	return MPCTL_OK;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--help",	OPT_FLAG,  NULL },
+		{ "--pin",	OPT_VALUE, NULL },
+		{ NULL,		OPT_FLAG,  NULL },
+	};
+	const char *pos[2], *dir;
+	int npos;
+
+	if (opts_parse("policy", argc - 1, argv + 1, opts, pos, 2, &npos))
+		return usage_error();
+	if (opt_val(opts, "--help")) {
+		fputs(policy_usage, stdout);
+		return MPCTL_OK;
+	}
+	if (!npos) {
+		fprintf(stderr, "mpctl policy: missing subcommand (load, unload, list)\n");
+		return usage_error();
+	}
+	dir = opt_val(opts, "--pin");
+	if (!dir)
+		dir = MPCTL_PIN_DIR;
+	if (!strcmp(pos[0], "load") || !strcmp(pos[0], "unload")) {
+		bool load = pos[0][0] == 'l';
+
+		if (npos != 2) {
+			fprintf(stderr, "mpctl policy %s: missing %s\n", pos[0],
+				load ? "object file" : "policy name");
+			return usage_error();
+		}
+		if (!load && (strchr(pos[1], '/') ||
+			      strlen(pos[1]) > MPCTL_POLICY_NAME_MAX)) {
+			fprintf(stderr, "mpctl policy unload: '%s': not a policy name\n",
+				pos[1]);
+			return usage_error();
+		}
+		return load ? policy_load(pos[1], dir) : policy_unload(pos[1], dir);
+	}
+	if (!strcmp(pos[0], "list")) {
+		if (npos != 1 || opt_val(opts, "--pin")) {
+			fprintf(stderr, "mpctl policy list: takes no arguments\n");
+			return usage_error();
+		}
+		return policy_list();
+	}
+	fprintf(stderr, "mpctl policy: unknown subcommand '%s' (load, unload, list)\n",
+		pos[0]);
+	return usage_error();
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/* mpctl show: attached queues and their counters, as a table or JSON. */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mpctl.h"
+#include "nl.h"
+
+static const char show_usage[] =
+"Usage: mpctl show [IF] [--json] [--pretty] [--watch [SEC]]\n"
+"\n"
+"Show the RX queues attached to bpfmp (of IF, or of every interface) with\n"
+"their policy and counters.\n"
+"\n"
+"  --json          a JSON array of objects, one per queue, every counter\n"
+"  --pretty        indented JSON (implies --json)\n"
+"  --watch [SEC]   redraw every SEC seconds (default 1) until interrupted\n"
+"\n"
+"Columns: HOST_REFILLS/DEV_REFILLS are refill batches (or parts of split\n"
+"batches) served by host pages/device memory; FALLBACKS sums the refills\n"
+"that wanted device memory or a verdict and got host pages (no device\n"
+"memory bound, exhausted, policy not registered, invalid verdict);\n"
+"DEV_FREE/TOTAL are buffers of the queue's dma-buf binding.\n";
+
+static int by_queue(const void *a, const void *b)
+{
+	const struct bpf_mp_queue_get_rsp *x = *(const void *const *)a;
+	const struct bpf_mp_queue_get_rsp *y = *(const void *const *)b;
+	uint32_t qx = x->_count.queue_id ? x->queue_id[0] : 0;
+	uint32_t qy = y->_count.queue_id ? y->queue_id[0] : 0;
+
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return qx < qy ? -1 : qx > qy;
+}
+
+/* "strict" etc., or "-": the names the spec gives the flag bits. */
+static const char *flags_str(uint32_t flags, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned int bit = 0; bit < 32; bit++) {
+		const char *name;
+
+		if (!(flags & (1u << bit)))
+			continue;
+		name = bpf_mp_attach_flags_str(1u << bit);
+		off += (size_t)snprintf(buf + off, off < len ? len - off : 0,
+					"%s%s", off ? "," : "", name ? name : "?");
+		if (off >= len)
+			break;
+	}
+	return buf[0] ? buf : "-";
+}
+
+static uint64_t fallbacks(const struct bpf_mp_queue_get_rsp *q)
+{
+	return q->fallback_no_device + q->fallback_exhausted +
+	       q->fallback_no_policy + q->fallback_invalid;
+}
+
+static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
+{
+	printf("%-15s %5s  %-15s %12s %12s %10s %15s  %s\n", "IF", "QUEUE",
+	       "POLICY", "HOST_REFILLS", "DEV_REFILLS", "FALLBACKS",
+	       "DEV_FREE/TOTAL", "FLAGS");
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bpf_mp_queue_get_rsp *q = qs[i];
+		char ifname[IF_NAMESIZE + 12], dev[48], fl[64];
+
+		if (q->_present.dmabuf_id || q->_present.device_total)
+			snprintf(dev, sizeof(dev), "%llu/%llu",
+				 (unsigned long long)q->device_free,
+				 (unsigned long long)q->device_total);
+		else
+			snprintf(dev, sizeof(dev), "-");
+		printf("%-15s %5u  %-15s %12llu %12llu %10llu %15s  %s\n",
+		       netdev_name(q->ifindex, ifname, sizeof(ifname)),
+		       q->_count.queue_id ? q->queue_id[0] : 0,
+		       q->policy ? q->policy : "-",
+		       (unsigned long long)q->refills_host,
+		       (unsigned long long)q->refills_device,
+		       (unsigned long long)fallbacks(q), dev,
+		       flags_str(q->flags, fl, sizeof(fl)));
+	}
+}
+
+#define JSON_COUNTER(j, q, field) do {				\
+	if ((q)->_present.field)				\
+		json_u64(j, #field, (q)->field);		\
+	else							\
+		json_null(j, #field);				\
+} while (0)
+
+static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
+		       bool pretty)
+{
+	struct json j = { .first = true, .pretty = pretty };
+
+	json_begin_array(&j);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bpf_mp_queue_get_rsp *q = qs[i];
+		char ifname[IF_NAMESIZE + 12];
+
+		json_begin_object(&j);
+		json_u64(&j, "ifindex", q->ifindex);
+		json_str(&j, "ifname", netdev_name(q->ifindex, ifname, sizeof(ifname)));
+		json_u64(&j, "queue", q->_count.queue_id ? q->queue_id[0] : 0);
+		if (q->policy)
+			json_str(&j, "policy", q->policy);
+		else
+			json_null(&j, "policy");
+		json_key(&j, "flags");
+		json_begin_array(&j);
+		for (unsigned int bit = 0; bit < 32; bit++) {
+			const char *name;
+
+			if (!(q->flags & (1u << bit)))
+				continue;
+			name = bpf_mp_attach_flags_str(1u << bit);
+			json_str(&j, NULL, name ? name : "unknown");
+		}
+		json_end_array(&j);
+		JSON_COUNTER(&j, q, dmabuf_id);
+		JSON_COUNTER(&j, q, refills_host);
+		JSON_COUNTER(&j, q, refills_device);
+		JSON_COUNTER(&j, q, bufs_host);
+		JSON_COUNTER(&j, q, bufs_device);
+		JSON_COUNTER(&j, q, fallback_no_device);
+		JSON_COUNTER(&j, q, fallback_exhausted);
+		JSON_COUNTER(&j, q, fallback_no_policy);
+		JSON_COUNTER(&j, q, fallback_invalid);
+		JSON_COUNTER(&j, q, strict_short);
+		JSON_COUNTER(&j, q, device_free);
+		JSON_COUNTER(&j, q, device_total);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+}
+
+/* One dump, printed.  @ifindex 0: every interface. */
+static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
+		     bool pretty)
+{
+	struct bpf_mp_queue_get_req_dump *dreq;
+	struct bpf_mp_queue_get_rsp **sorted;
+	struct bpf_mp_queue_get_list *qs;
+	unsigned int n = 0;
+	char err[600];
+
+	dreq = bpf_mp_queue_get_req_dump_alloc();
+	if (!dreq) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	if (ifindex)
+		bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
+	qs = bpf_mp_queue_get_dump(ys, dreq);
+	bpf_mp_queue_get_req_dump_free(dreq);
+	if (!qs) {
+		fprintf(stderr, "mpctl: show: dump queues: %s\n",
+			nl_strerror(ys, err, sizeof(err)));
+		return -1;
+	}
+	ynl_dump_foreach(qs, q)
+		n++;
+	sorted = calloc(n ? n : 1, sizeof(*sorted));
+	if (!sorted) {
+		bpf_mp_queue_get_list_free(qs);
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	n = 0;
+	ynl_dump_foreach(qs, q)
+		if (!ifindex || q->ifindex == ifindex)
+			sorted[n++] = q;
+	qsort(sorted, n, sizeof(*sorted), by_queue);
+	if (json)
+		print_json(sorted, n, pretty);
+	else
+		print_table(sorted, n);
+	fflush(stdout);
+	free(sorted);
+	bpf_mp_queue_get_list_free(qs);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "--help",	OPT_FLAG,	  NULL },
+		{ "--json",	OPT_FLAG,	  NULL },
+		{ "--pretty",	OPT_FLAG,	  NULL },
+		{ "--watch",	OPT_OPTIONAL_NUM, NULL },
+		{ NULL,		OPT_FLAG,	  NULL },
+	};
+	unsigned long interval = 0;
+	unsigned int ifindex = 0;
+	const char *pos[1], *watch;
+	struct ynl_sock *ys;
+	bool json, pretty;
+	int npos, rc = MPCTL_OK;
+
+	if (opts_parse("show", argc - 1, argv + 1, opts, pos, 1, &npos)) {
+		fprintf(stderr, "Try 'mpctl show --help'.\n");
+		return MPCTL_USAGE;
+	}
+	if (opt_val(opts, "--help")) {
+		fputs(show_usage, stdout);
+		return MPCTL_OK;
+	}
+	pretty = opt_val(opts, "--pretty");
+	json = pretty || opt_val(opts, "--json");
+	watch = opt_val(opts, "--watch");
+	if (watch) {
+		if (!*watch)
+			interval = 1;
+		else if (uint_parse(watch, 86400, &interval) || !interval) {
+			fprintf(stderr, "mpctl show: --watch '%s': not a number of seconds (1-86400)\n",
+				watch);
+			fprintf(stderr, "Try 'mpctl show --help'.\n");
+			return MPCTL_USAGE;
+		}
+	}
+	if (npos) {
+		ifindex = strlen(pos[0]) < IF_NAMESIZE ? if_nametoindex(pos[0]) : 0;
+		if (!ifindex) {
+			fprintf(stderr, "mpctl: %s: no such interface\n", pos[0]);
+			return MPCTL_FAIL;
+		}
+	}
+	ys = nl_open();
+	if (!ys)
+		return MPCTL_FAIL;
+	for (;;) {
+		struct timespec ts = { .tv_sec = (time_t)interval };
+
+		if (interval && !json) {
+			time_t now = time(NULL);
+			char stamp[64];
+
+			strftime(stamp, sizeof(stamp), "%F %T", localtime(&now));
+			printf("\033[H\033[2J" "Every %lus: mpctl show %s    %s\n\n",
+			       interval, npos ? pos[0] : "", stamp);
+		}
+		if (show_once(ys, ifindex, json, pretty)) {
+			rc = MPCTL_FAIL;
+			break;
+		}
+		if (!interval)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	ynl_sock_destroy(ys);
+	return rc;
+}
