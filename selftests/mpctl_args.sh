@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# mpctl command-line checks that need no bpfmp kernel: usage errors exit 2
+# with a message naming the bad argument, before any netlink traffic.
+# Run on the host: bash selftests/mpctl_args.sh [build/mpctl]
+set -u
+mpctl=${1:-$(dirname "$0")/../build/mpctl}
+pass=0 fail=0
+
+# check EXIT 'STDERR-SUBSTRING' ARGS...
+check() {
+	local want=$1 msg=$2 out rc
+	shift 2
+	out=$("$mpctl" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && [[ $out == *"$msg"* ]]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: mpctl $*: exit $rc (want $want), stderr: $out"
+	fi
+}
+
+check 2 'Usage: mpctl'			# no verb
+check 2 "unknown verb 'frob'"		frob
+check 0 ''				--help
+check 0 ''				attach --help
+check 0 ''				help show
+check 2 'missing interface'		attach
+check 2 '--queues is required'		attach lo --policy p
+check 2 '--policy is required'		attach lo --queues 0
+check 2 "at 'x'"			attach lo --queues 0-3,x --policy p
+check 2 "range '3-1' runs backwards"	attach lo --queues 3-1 --policy p
+check 2 'queue ids go up to 65535'	attach lo --queues 70000 --policy p
+check 2 "at ',1'"			attach lo --queues 0,,1 --policy p
+check 2 'end of list'			attach lo --queues 0- --policy p
+check 2 'at most 15 characters'		attach lo --queues 0 --policy abcdefghijklmnop
+check 2 'exclude each other'		attach lo --queues 0 --policy p --udmabuf 4M --dmabuf-fd 3
+check 2 'not a multiple of the page size' attach lo --queues 0 --policy p --udmabuf 5000
+check 2 "not a size"			attach lo --queues 0 --policy p --udmabuf 64Q
+check 2 'not a file descriptor number'	attach lo --queues 0 --policy p --dmabuf-fd -1
+check 2 "unknown option '--bogus'"	attach lo --queues 0 --policy p --bogus
+check 2 '--queues needs a value'	attach lo --queues
+check 2 '--strict takes no value'	attach lo --queues 0 --policy p --strict=1
+check 1 'nosuch0: no such interface'	attach nosuch0 --queues 0 --policy p
+check 1 'out of range'			attach lo --queues 0-3,5 --policy p
+check 1 '--dmabuf-fd 77: Bad file descriptor' attach lo --queues 0 --policy p --dmabuf-fd 77
+check 2 "at 'a'"			detach lo --queues a
+check 1 'nosuch0: no such interface'	detach nosuch0
+check 2 "--watch '0'"			show --watch 0
+check 1 'nosuch0: no such interface'	show nosuch0
+check 2 'missing subcommand'		policy
+check 2 "unknown subcommand 'frob'"	policy frob
+check 2 'missing object file'		policy load
+check 2 'not a policy name'		policy unload a/b
+check 2 'takes no arguments'		policy list extra
+check 1 'policy load /nonexistent.o'	policy load /nonexistent.o
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
