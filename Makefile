@@ -125,6 +125,9 @@ $(YNL_DIR)/%-user.h: $(SPECS)/%.yaml | $(UAPI)
 
 $(YNL_DIR)/%-user.c: $(SPECS)/%.yaml $(YNL_DIR)/%-user.h
 	$(Q)$(YNL_GEN) --mode user --source $(YNL_GEN_ARGS_$*) --spec $< -o $@ >/dev/null
+	@# ynl_gen_c names the family by its C name ("bpf_mp"); the kernel
+	@# registers the spec's name ("bpf-mp"), which CTRL_CMD_GETFAMILY needs.
+	$(Q)sed -i '/^const struct ynl_family ynl_/,/^}/s/\(\.name\t*= "\)$(subst -,_,$*)"/\1$*"/' $@
 
 $(YNL_DIR)/%.o: $(YNL_DIR)/%.c
 	$(Q)$(CC) $(YNL_CFLAGS) -c $< -o $@

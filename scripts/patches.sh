@@ -12,7 +12,7 @@ if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
 	exit 1
 fi
 rm -f "$top"/kernel/patches/*.patch
-git -C "$src" -c diff.suppressBlankEmpty=true -c user.name=bpfmp -c user.email=bpfmp@localhost format-patch --signoff -q --no-signature --zero-commit \
+git -C "$src" -c diff.suppressBlankEmpty=true -c user.name=bpfmp -c user.email=bpfmp@localhost format-patch --signoff -q -N --no-signature --zero-commit \
 	-o "$top/kernel/patches" base..HEAD
 # The tree now matches the series exactly: no need to re-apply it.
 cat "$top"/kernel/patches/*.patch | sha256sum | cut -d' ' -f1 >"$src/.bpfmp-series"
