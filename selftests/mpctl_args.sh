@@ -55,5 +55,5 @@ check 2 'not a policy name'		policy unload a/b
 check 2 'takes no arguments'		policy list extra
 check 1 'policy load /nonexistent.o'	policy load /nonexistent.o
 
-echo "$pass passed, $fail failed"
+echo "Summary: $pass PASSED, 0 SKIPPED, $fail FAILED"
 [ "$fail" = 0 ]

@@ -22,6 +22,17 @@ fi
 cat "$results/test_progs.log"
 summary test_progs "$results/test_progs.log"
 
+echo "-- cli --"
+{
+	bash selftests/mpctl_args.sh build/mpctl
+	bash selftests/cli/mpctl_e2e.sh
+} >"$results/cli.log" 2>&1
+[ $? -eq 0 ] || rc=1
+cat "$results/cli.log"
+awk '/^Summary:/ { p += $2; k += $4; f += $6 } END { print p + 0, k + 0, f + 0 }' \
+	"$results/cli.log" >"$results/cli.summary"
+grep -q '^Summary:' "$results/cli.log" || { echo "0 0 1" >"$results/cli.summary"; rc=1; }
+
 echo "-- kernel log --"
 sh selftests/kernel_splats.sh >"$results/splats.log" 2>&1
 [ $? -eq 0 ] || rc=1

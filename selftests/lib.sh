@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Shell helpers for the CLI tests and the demo (inside the VM): a netdevsim
+# pair linked as peers, sender in netns bpfmp_tx, receiver in bpfmp_rx.
+TX_NS=bpfmp_tx RX_NS=bpfmp_rx TX_IP=192.0.2.1 RX_IP=192.0.2.2
+IN_TX="ip netns exec $TX_NS" IN_RX="ip netns exec $RX_NS"
+
+# pair_up ID QUEUES: sets TX_IF and RX_IF
+pair_up() {
+	local id=$1 q=$2 a b
+	echo "$id 1 $q" >/sys/bus/netdevsim/new_device
+	echo "$((id + 1)) 1 $q" >/sys/bus/netdevsim/new_device
+	udevadm settle 2>/dev/null || sleep 0.5
+	a=$(ls /sys/bus/netdevsim/devices/netdevsim$id/net/)
+	b=$(ls /sys/bus/netdevsim/devices/netdevsim$((id + 1))/net/)
+	ip netns add $TX_NS
+	ip netns add $RX_NS
+	ip link set "$a" netns $TX_NS
+	ip link set "$b" netns $RX_NS
+	exec 8</run/netns/$TX_NS 9</run/netns/$RX_NS
+	echo "8:$($IN_TX cat /sys/class/net/"$a"/ifindex) 9:$($IN_RX cat /sys/class/net/"$b"/ifindex)" \
+		>/sys/bus/netdevsim/link_device
+	exec 8<&- 9<&-
+	$IN_TX ip addr add $TX_IP/24 dev "$a"
+	$IN_RX ip addr add $RX_IP/24 dev "$b"
+	$IN_TX ip link set "$a" up
+	$IN_RX ip link set "$b" up
+	PAIR_ID=$id TX_IF=$a RX_IF=$b
+}
+
+pair_down() {
+	ip netns pids $TX_NS 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns pids $RX_NS 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del $TX_NS 2>/dev/null
+	ip netns del $RX_NS 2>/dev/null
+	echo "$PAIR_ID" >/sys/bus/netdevsim/del_device
+	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device
+}
+
+# A TCP stream of BYTES checked byte for byte, tx -> rx on PORT; prints the
+# receiver's "BYTES ok|bad".
+stream() { # port bytes
+	rm -f /tmp/stream.$1
+	$IN_RX sh -c "python3 selftests/tools/stream.py recv $1 >/tmp/stream.$1 2>&1 &"
+	$IN_TX python3 selftests/tools/stream.py send $RX_IP "$1" "$2" >/dev/null
+	for _ in $(seq 50); do [ -s /tmp/stream.$1 ] && break; sleep 0.1; done
+	cat /tmp/stream.$1
+}
+
+# BPF-CI style result lines: t NAME CMD... runs CMD, prints #N NAME:OK|FAIL
+T_N=0 T_PASS=0 T_FAIL=0
+t() {
+	local name=$1 out
+	shift
+	T_N=$((T_N + 1))
+	if out=$("$@" 2>&1); then
+		echo "#$T_N $name:OK"
+		T_PASS=$((T_PASS + 1))
+	else
+		echo "#$T_N $name:FAIL"
+		echo "$out" | sed 's/^/    /' | tail -n 20
+		T_FAIL=$((T_FAIL + 1))
+	fi
+}
+
+t_summary() {
+	echo "Summary: $T_PASS PASSED, 0 SKIPPED, $T_FAIL FAILED"
+	[ "$T_FAIL" = 0 ]
+}
