@@ -39,7 +39,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all deps kernel tools bpf selftests test vm patches clean distclean
+.PHONY: all deps kernel tools bpf selftests test vm demo patches clean distclean
 all: selftests bpf $(B)/mpctl
 
 deps:
@@ -186,6 +186,9 @@ test: all
 
 vm: all
 	$(Q)scripts/vm shell
+
+demo: all
+	$(Q)scripts/vm run -- scripts/demo-guest.sh
 
 patches:
 	$(Q)bash scripts/patches.sh

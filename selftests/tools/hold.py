@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """hold.py PORT SECONDS: accept one TCP connection and never read it, so
-the receive buffers of what arrives stay taken (a stalled application)."""
+the receive buffers of what arrives stay taken (a stalled application).
+How much it holds is the netns's tcp_rmem default (the socket's rcvbuf)."""
 import socket
 import sys
 import time
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
 s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(1)
 deadline = time.time() + float(sys.argv[2])

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The bpfmp demo, inside the VM (make demo boots it): two netdevsim ports
+# with 4 queues, a 64 MiB udmabuf as device memory, policies registered
+# with bpftool, static_map (host) on queues 0-1, watermark with device
+# memory on queues 2-3, traffic, and mpctl show before and after.
+set -eu
+cd "$(dirname "$0")/.."
+. selftests/lib.sh
+MPCTL=build/mpctl
+say() { printf '\n\033[1m## %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+pair_up 70 4
+$IN_RX build/selftests/nltool hds "$RX_IF" on 0
+
+say "register the policy library with stock bpftool"
+run bpftool struct_ops register build/bpf/provider.bpf.o /sys/fs/bpf
+run bpftool struct_ops list
+say "watermark: device memory above 90% free, host pages below 80%"
+run bpftool map update name mp_config key 0 0 0 0 value 1 0 0 0 90 0 0 0
+run bpftool map update name mp_config key 1 0 0 0 value 1 0 0 0 80 0 0 0
+
+say "attach: host pages on queues 0-1, watermark + 64 MiB device memory on 2-3"
+run $IN_RX $MPCTL attach "$RX_IF" --queues 0-1 --policy static_map
+run $IN_RX $MPCTL attach "$RX_IF" --queues 2-3 --policy watermark --udmabuf 64M
+run $IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 6000 action 0
+run $IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 6002 action 2
+say "before traffic"
+run $IN_RX $MPCTL show "$RX_IF"
+
+say "8 MiB TCP stream to queue 0 (host pages), checked byte for byte"
+stream 6000 $((8 << 20))
+say "a stalled application on queue 2 holds 20 MiB of device memory"
+# a receive window big enough for the data to pile up unread
+sysctl -qw net.core.rmem_max=$((64 << 20))
+$IN_RX sysctl -qw net.ipv4.tcp_rmem="4096 $((32 << 20)) $((64 << 20))"
+$IN_RX sh -c "python3 selftests/tools/hold.py 6002 60 &"
+$IN_TX timeout 10 python3 selftests/tools/stream.py send $RX_IP 6002 $((20 << 20)) \
+	>/dev/null 2>&1 || true
+say "device memory below the low mark: watermark switched queues 2-3 to host pages"
+run $IN_RX $MPCTL show "$RX_IF"
+$IN_RX pkill -f hold.py || true
+sleep 2
+say "the application let go: device memory is free again"
+run $IN_RX $MPCTL show "$RX_IF"
+run $IN_RX $MPCTL detach "$RX_IF"
+pair_down
