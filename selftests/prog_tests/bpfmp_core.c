@@ -297,7 +297,7 @@ static void exhaustion(struct core *c, bool strict)
 	ASSERT_OK(steer(c, "tcp", 5304, 3), "steer tcp to 3");
 	drops0 = nsim_rx_stat(&c->p, "rx3_drops");
 	/* a stalled application keeps the buffers its data arrived in */
-	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 15 &';"
+	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 15 4194304 &';"
 		 " for i in $(seq 50); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
 		 " sleep 0.1; done; " IN_TX "timeout 4 python3 " STREAM " send " NSIM_RX_IP
 		 " 5304 %d >/dev/null 2>&1", 1 << 20);
@@ -414,12 +414,61 @@ static void nothing_left(struct core *c)
 			       " sleep 0.1; done; " IN_RX NLTOOL " pools-all %s",
 			       c->p.rx_if, c->p.rx_if), "pool dump");
 	ASSERT_FALSE(strstr(out, "detached 1"), "no pool left waiting for buffers");
+	/* every udmabuf the tests made is closed: bindings let go of them */
+	ASSERT_OK(test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
+			   "/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
+			   " grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo"),
+		  "no dma-buf left");
+}
+
+/* Left attached (with device memory) for the device to take away. */
+static void leave_attached(struct core *c)
+{
+	static const unsigned int q01[] = { 0, 1 };
+	int buf = udmabuf_create(256);
+
+	if (!ASSERT_GE(buf, 0, "udmabuf"))
+		return;
+	ASSERT_OK(attach(c, "t_device", q01, 2, buf, false), "attach");
+	close(buf);
+	ASSERT_OK(steer(c, "udp", 5306, 1), "steer udp to 1");
+	udp_burst(5306, 16);
+	ASSERT_GT(queue_stats(c, 1).bufs_device, 0, "device memory in the ring");
+}
+
+/* The device went away attached: its queues are gone from bpfmp. */
+static void check_removed(void)
+{
+	struct bpf_mp_queue_get_req_dump *req;
+	struct bpf_mp_queue_get_list *list;
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+	int n = 0;
+
+	ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
+	if (!ASSERT_OK_PTR(ys, "bpf-mp socket"))
+		return;
+	req = bpf_mp_queue_get_req_dump_alloc();
+	list = bpf_mp_queue_get_dump(ys, req);
+	bpf_mp_queue_get_req_dump_free(req);
+	ASSERT_OK_PTR(list, "dump");
+	if (list)
+		ynl_dump_foreach(list, it)
+			n++;
+	bpf_mp_queue_get_list_free(list);
+	ynl_sock_destroy(ys);
+	ASSERT_EQ(n, 0, "queues of the removed device");
+	ASSERT_OK(test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
+			   "/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
+			   " grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo"),
+		  "its dma-buf released");
 }
 
 void test_bpfmp_core(void)
 {
 	struct ynl_error yerr;
 	struct core c = {};
+	bool removal = false;
 	unsigned int i;
 
 	if (!ASSERT_OK(nsim_pair_create(&c.p, 30, NQ), "netdevsim pair"))
@@ -462,11 +511,16 @@ void test_bpfmp_core(void)
 		kfunc_outside_policy();
 	if (test__start_subtest("nothing_left"))
 		nothing_left(&c);
+	removal = test__start_subtest("device_removal");
+	if (removal)
+		leave_attached(&c);
 out:
 	if (c.ys)
 		ynl_sock_destroy(c.ys);
+	nsim_pair_destroy(&c.p);
+	if (removal)
+		check_removed();
 	for (i = 0; i < 4; i++)
 		bpf_link__destroy(c.links[i]);
 	mp_policies__destroy(c.skel);
-	nsim_pair_destroy(&c.p);
 }

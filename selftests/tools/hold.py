@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""hold.py PORT SECONDS: accept one TCP connection and never read it, so
-the receive buffers of what arrives stay taken (a stalled application).
-How much it holds is the netns's tcp_rmem default (the socket's rcvbuf)."""
+"""hold.py PORT SECONDS [RCVBUF]: accept one TCP connection and never read
+it, so the receive buffers of what arrives stay taken (a stalled
+application).  It holds up to RCVBUF bytes (capped by net.core.rmem_max),
+or the netns's tcp_rmem default without it."""
 import socket
 import sys
 import time
 
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+if len(sys.argv) > 3:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, int(sys.argv[3]))
 s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(1)
 deadline = time.time() + float(sys.argv[2])
