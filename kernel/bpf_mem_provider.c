@@ -89,6 +89,7 @@ struct bpf_mp_queue;
  * @count: buffers the driver asks for in this batch
  * @split: kernel-private: device share set by bpf_mp_split()
  * @q: kernel-private: the queue
+ * @pool: kernel-private: the queue's device pool being refilled, or NULL
  */
 struct bpf_mp_ctx {
 	u32 ifindex;
@@ -96,6 +97,7 @@ struct bpf_mp_ctx {
 	u32 count;
 	u32 split;
 	struct bpf_mp_queue *q;
+	struct page_pool *pool;
 };
 
 /**
@@ -380,13 +382,15 @@ static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 }
 
 /* Ask the policy how many of @n buffers come from device memory. */
-static unsigned int bpf_mp_select(struct bpf_mp_queue *q, unsigned int n)
+static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool,
+				  unsigned int n)
 {
 	struct bpf_mp_ctx ctx = {
 		.ifindex = q->ifindex,
 		.queue_id = q->queue_id,
 		.count = n,
 		.q = q,
+		.pool = pool,
 	};
 	struct bpf_mp_ops *ops;
 	unsigned int ndev = 0;
@@ -443,7 +447,7 @@ unsigned int bpf_mp_refill(struct page_pool *host, struct page_pool *device,
 	struct bpf_mp_queue *q = device->mp_priv;
 	unsigned int ndev, got_dev = 0, got_host, want_host;
 
-	ndev = bpf_mp_select(q, n);
+	ndev = bpf_mp_select(q, device, n);
 	if (ndev) {
 		if (!q->binding) {
 			bpf_mp_count(q, BPF_MP_C_FB_NO_DEVICE, ndev);
@@ -473,6 +477,25 @@ static u64 bpf_mp_dev_free(const struct bpf_mp_queue *q)
 	return q->binding ? gen_pool_avail(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
 }
 
+/*
+ * Device buffers the queue's pool recycled and holds for its next refills:
+ * free as far as the queue is concerned, though not back in the binding.
+ * A racy snapshot (the pool's owner is the caller, its ring is not).
+ */
+static u64 bpf_mp_pool_cached(const struct page_pool *pool)
+{
+	const struct ptr_ring *r;
+	int used;
+
+	if (!pool)
+		return 0;
+	r = &pool->ring;
+	used = READ_ONCE(r->producer) - READ_ONCE(r->consumer_head);
+	if (used < 0 || (!used && r->size && READ_ONCE(r->queue[READ_ONCE(r->producer)])))
+		used += r->size;
+	return pool->alloc.count + used;
+}
+
 static u64 bpf_mp_dev_total(const struct bpf_mp_queue *q)
 {
 	return q->binding ? gen_pool_size(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
@@ -481,15 +504,18 @@ static u64 bpf_mp_dev_total(const struct bpf_mp_queue *q)
 __bpf_kfunc_start_defs();
 
 /**
- * bpf_mp_device_free() - free device-memory buffers of the queue's binding
+ * bpf_mp_device_free() - device-memory buffers available to the queue
  * @req: the refill being decided
  *
  * Return: buffers free in the dma-buf binding serving the queue (shared
- * by the queues of one attach), 0 if the queue has no device memory.
+ * by the queues of one attach) plus those its device pool has recycled
+ * and keeps for its next refills; 0 if the queue has no device memory.
  */
 __bpf_kfunc u64 bpf_mp_device_free(struct bpf_mp_ctx *req)
 {
-	return bpf_mp_dev_free(req->q);
+	if (!req->q->binding)
+		return 0;
+	return bpf_mp_dev_free(req->q) + bpf_mp_pool_cached(req->pool);
 }
 
 /**
@@ -529,7 +555,7 @@ __bpf_kfunc u64 bpf_mp_stat(struct bpf_mp_ctx *req, u32 counter)
 		       bpf_mp_counter_read(q, BPF_MP_C_FB_NO_POLICY) +
 		       bpf_mp_counter_read(q, BPF_MP_C_FB_INVALID);
 	case BPF_MP_STAT_INFLIGHT_DEVICE:
-		return bpf_mp_dev_total(q) - bpf_mp_dev_free(q);
+		return bpf_mp_dev_total(q) - bpf_mp_device_free(req);
 	}
 	return 0;
 }

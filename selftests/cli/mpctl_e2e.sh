@@ -35,6 +35,36 @@ traffic() {
 		stream 5400 1048576 | grep -q ' ok'
 }
 t traffic	traffic
+# watermark under pressure: 1024 buffers, device above 90% free, host below
+# 80%; an application that stops reading pushes free below the low mark,
+# and once it lets go, refills go back to device memory.
+q3() { # field of queue 3 in mpctl show --json
+	$IN_RX $MPCTL show "$RX_IF" --json |
+		python3 -c "import json, sys; print([e for e in json.load(sys.stdin) if e['queue'] == 3][0]['$1'])"
+}
+watermark_cycle() {
+	local host0 dev1
+	bpftool map update name mp_config key 0 0 0 0 value 1 0 0 0 90 0 0 0 &&
+	bpftool map update name mp_config key 1 0 0 0 value 1 0 0 0 80 0 0 0 &&
+	$IN_RX $MPCTL detach "$RX_IF" --queues 3 &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy watermark --udmabuf 4M &&
+	$IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5410 action 3 >/dev/null || return 1
+	sysctl -qw net.core.rmem_max=$((16 << 20))
+	$IN_RX sh -c "python3 selftests/tools/hold.py 5410 30 $((8 << 20)) &"
+	sleep 1
+	$IN_TX timeout 8 python3 selftests/tools/stream.py send $RX_IP 5410 $((4 << 20)) >/dev/null 2>&1
+	host0=$(q3 refills_host)
+	echo "under pressure: free $(q3 device_free)/1024, host refills $host0, device $(q3 refills_device)"
+	[ "$host0" -gt 0 ] || return 1
+	$IN_RX pkill -f hold.py
+	sleep 1
+	dev1=$(q3 refills_device)
+	# traffic again: the policy sees the memory back and returns to it
+	stream 5410 $((1 << 20)) >/dev/null
+	echo "after release: free $(q3 device_free)/1024, device refills $dev1 -> $(q3 refills_device)"
+	[ "$(q3 refills_device)" -gt "$dev1" ]
+}
+t watermark_cycle	watermark_cycle
 t detach	$IN_RX $MPCTL detach "$RX_IF"
 t detached	json_check "q == []"
 t unload	sh -c "$MPCTL policy unload watermark && ! $MPCTL policy list | grep -qw watermark"

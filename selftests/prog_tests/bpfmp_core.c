@@ -404,6 +404,14 @@ static void kfunc_outside_policy(void)
 	xdp_calls_mp_kfunc__destroy(skel);
 }
 
+/* 0 once every dma-buf in the system is gone (bindings released theirs). */
+static int no_dmabufs_left(void)
+{
+	return test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
+			"/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
+			" grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo");
+}
+
 /* After detach, the device pools and the dma-buf binding drain to zero. */
 static void nothing_left(struct core *c)
 {
@@ -415,9 +423,7 @@ static void nothing_left(struct core *c)
 			       c->p.rx_if, c->p.rx_if), "pool dump");
 	ASSERT_FALSE(strstr(out, "detached 1"), "no pool left waiting for buffers");
 	/* every udmabuf the tests made is closed: bindings let go of them */
-	ASSERT_OK(test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
-			   "/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
-			   " grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo"),
+	ASSERT_OK(no_dmabufs_left(),
 		  "no dma-buf left");
 }
 
@@ -458,9 +464,7 @@ static void check_removed(void)
 	bpf_mp_queue_get_list_free(list);
 	ynl_sock_destroy(ys);
 	ASSERT_EQ(n, 0, "queues of the removed device");
-	ASSERT_OK(test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
-			   "/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
-			   " grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo"),
+	ASSERT_OK(no_dmabufs_left(),
 		  "its dma-buf released");
 }
 

@@ -15,6 +15,7 @@
 #include "test_progs.h"
 #include "skb_shape.skel.h"
 #include "xdp_drop_icmp.skel.h"
+#include "xdp_frags_len.skel.h"
 
 #define NQ	4
 #define NLTOOL	"build/selftests/nltool"
@@ -281,6 +282,41 @@ out:
 	xdp_drop_icmp__destroy(skel);
 }
 
+/*
+ * Jumbo frames span several ring buffers (frags); a multi-buffer XDP
+ * program sees them whole and passes them, and the stream stays intact.
+ */
+static void jumbo_multibuf(struct nsim_pair *p)
+{
+	struct xdp_frags_len *skel;
+	long long sent, rcvd;
+	int ifindex, err;
+
+	ASSERT_OK(test__sh(IN_RX NLTOOL " hds %s off 0", p->rx_if), "header split off");
+	if (!ASSERT_OK(test__sh(IN_TX "ip link set %s mtu 9000 && "
+				IN_RX "ip link set %s mtu 9000", p->tx_if, p->rx_if), "mtu 9000"))
+		return;
+	skel = xdp_frags_len__open_and_load();
+	if (!ASSERT_OK_PTR(skel, "load"))
+		goto out_mtu;
+	nsim_enter_ns(NSIM_RX_NS);
+	ifindex = if_nametoindex(p->rx_if);
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.xdp_frags_len),
+			     XDP_FLAGS_DRV_MODE, NULL);
+	nsim_enter_ns(NULL);
+	ASSERT_OK(err, "attach xdp.frags");
+	if (ASSERT_OK(stream(2 << 20, &sent, &rcvd), "stream intact"))
+		ASSERT_EQ(rcvd, sent, "bytes received");
+	ASSERT_GT(skel->bss->multibuf, 100, "frames spanning buffers");
+	nsim_enter_ns(NSIM_RX_NS);
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	nsim_enter_ns(NULL);
+	xdp_frags_len__destroy(skel);
+out_mtu:
+	test__sh(IN_TX "ip link set %s mtu 1500; " IN_RX "ip link set %s mtu 1500",
+		 p->tx_if, p->rx_if);
+}
+
 void test_nsim_rx(void)
 {
 	struct nsim_pair p;
@@ -303,5 +339,7 @@ void test_nsim_rx(void)
 		ring_exhaustion(&p);
 	if (test__start_subtest("xdp_drop"))
 		xdp_drop(&p);
+	if (test__start_subtest("jumbo_multibuf"))
+		jumbo_multibuf(&p);
 	nsim_pair_destroy(&p);
 }
