@@ -42,6 +42,14 @@ struct core {
 	int ifindex;		/* receiver's, in its netns */
 };
 
+/* A DEBUG=1 (KASAN, lockdep) kernel under TCG is several times slower. */
+static bool slow(void)
+{
+	const char *d = getenv("DEBUG");
+
+	return d && strcmp(d, "0");
+}
+
 /* A udmabuf of @pages pages: the test's stand-in for device memory. */
 static int udmabuf_create(unsigned int pages)
 {
@@ -178,7 +186,7 @@ static void udp_burst(int port, int n)
 {
 	test__sh(IN_TX "python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
 		 "for i in range(%d): s.sendto(bytes(1200), (\"" NSIM_RX_IP "\", %d))'", n, port);
-	usleep(300000);
+	usleep(slow() ? 2000000 : 300000);
 }
 
 static void per_queue_choice(struct core *c)
@@ -297,10 +305,10 @@ static void exhaustion(struct core *c, bool strict)
 	ASSERT_OK(steer(c, "tcp", 5304, 3), "steer tcp to 3");
 	drops0 = nsim_rx_stat(&c->p, "rx3_drops");
 	/* a stalled application keeps the buffers its data arrived in */
-	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 15 4194304 &';"
-		 " for i in $(seq 50); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
-		 " sleep 0.1; done; " IN_TX "timeout 4 python3 " STREAM " send " NSIM_RX_IP
-		 " 5304 %d >/dev/null 2>&1", 1 << 20);
+	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 60 4194304 &';"
+		 " for i in $(seq 300); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
+		 " sleep 0.1; done; " IN_TX "timeout %d python3 " STREAM " send " NSIM_RX_IP
+		 " 5304 %d >/dev/null 2>&1", slow() ? 30 : 5, 1 << 20);
 	s = queue_stats(c, 3);
 	ASSERT_EQ(s.device_total, 64, "device total");
 	if (strict) {
