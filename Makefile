@@ -79,17 +79,14 @@ BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
 	-fms-extensions -Wno-microsoft-anon-tag \
 	-I$(B) -I$(B)/libbpf/include -I$(TOP)/include -Wall -Werror
 
-# A vmlinux.h from a kernel without the bpfmp enums (BPF_MP_SPLIT, enum
-# bpf_mp_stat_id) gets stand-ins from include/bpf_mp.bpf.h.
-BPF_COMPAT = $$(grep -q BPF_MP_STAT_INFLIGHT_DEVICE $(B)/vmlinux.h || echo -DBPF_MP_VMLINUX_COMPAT)
 
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_COMPAT) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(B)/selftests/progs/%.bpf.o: selftests/progs/%.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) $(BPF_COMPAT) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 %.skel.h: %.bpf.o $(BPFTOOL)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(notdir $*) >$@.tmp && mv $@.tmp $@

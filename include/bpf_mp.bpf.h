@@ -37,21 +37,6 @@
 #endif
 
 /*
- * Until build/vmlinux.h comes from a kernel that has them, the Makefile
- * passes -DBPF_MP_VMLINUX_COMPAT and these stand in for the kernel's enums
- * (same names and values as net/core/bpf_mem_provider.c).
- */
-#ifdef BPF_MP_VMLINUX_COMPAT
-#define BPF_MP_SPLIT			2
-#define BPF_MP_STAT_REFILLS_HOST	0
-#define BPF_MP_STAT_REFILLS_DEVICE	1
-#define BPF_MP_STAT_BUFS_HOST		2
-#define BPF_MP_STAT_BUFS_DEVICE		3
-#define BPF_MP_STAT_FALLBACKS		4
-#define BPF_MP_STAT_INFLIGHT_DEVICE	5
-#endif
-
-/*
  * kfuncs for bpf_mp_ops programs.  @req is the context the program was
  * called with (select, init or release); the queue is req->ifindex and
  * req->queue_id.
