@@ -1,6 +1,7 @@
 # bpfmp: BPF-steered RX memory providers.
 #
-#   make            deps + kernel + tools + BPF objects + mpctl + selftests
+#   make            deps + kernel + tools + BPF objects + mpctl + examples
+#                   + selftests
 #   make test       all of the above, then every suite (QEMU); DEBUG=1 for
 #                   the KASAN/lockdep kernel
 #   make vm         a shell in the test VM
@@ -39,8 +40,8 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all deps kernel tools bpf selftests test vm demo patches clean distclean
-all: selftests bpf $(B)/mpctl
+.PHONY: all deps kernel tools bpf examples selftests test vm demo patches clean distclean
+all: selftests bpf $(B)/mpctl examples
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -146,6 +147,13 @@ MPCTL_CFLAGS := $(USER_CFLAGS) -idirafter $(YNL_UAPI) \
 
 $(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(LIBBPF) $(LIBYNL)
 	$(Q)$(CC) $(MPCTL_CFLAGS) $(MPCTL_SRCS) -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS)
+
+# --- examples ---------------------------------------------------------------
+
+$(B)/devmem_rx: examples/devmem_rx.c | $(UAPI)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
+
+examples: $(B)/devmem_rx
 
 # --- selftests -------------------------------------------------------------
 

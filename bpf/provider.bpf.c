@@ -14,6 +14,8 @@
  * watermark   device memory while free > high mark, host below the low
  *             mark, the previous verdict in between (hysteresis).
  * split       weight% of every batch from device memory, the rest host.
+ * alternate   device memory and host pages in turn, batch by batch: a
+ *             stream of mixed skbs, for testing devmem readers.
  *
  * Tunables live in the array map mp_config (see enum mp_cfg_key); an entry
  * whose "set" field is 0 means "use the .rodata default", which a loader
@@ -247,4 +249,51 @@ struct bpf_mp_ops split = {
 	.init		= (void *)split_init,
 	.release	= (void *)split_release,
 	.name		= "split",
+};
+
+/* --- alternate ------------------------------------------------------------ */
+
+/* alternate: the verdict of the queue's next batch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MP_MAX_QUEUES);
+	__type(key, struct mp_qkey);
+	__type(value, __u32);
+} alt_state SEC(".maps");
+
+int BPF_MP_POLICY(alternate_init, init, struct bpf_mp_ctx *req)
+{
+	struct mp_qkey k = qkey(req);
+	__u32 next = BPF_MP_DEVICE;
+
+	bpf_map_update_elem(&alt_state, &k, &next, BPF_ANY);
+	return 0;
+}
+
+void BPF_MP_POLICY(alternate_release, release, struct bpf_mp_ctx *req)
+{
+	struct mp_qkey k = qkey(req);
+
+	bpf_map_delete_elem(&alt_state, &k);
+}
+
+u32 BPF_MP_POLICY(alternate_select, select, struct bpf_mp_ctx *req)
+{
+	struct mp_qkey k = qkey(req);
+	__u32 *next = bpf_map_lookup_elem(&alt_state, &k);
+	__u32 verdict;
+
+	if (!next)
+		return BPF_MP_HOST;
+	verdict = *next;
+	*next = verdict == BPF_MP_DEVICE ? BPF_MP_HOST : BPF_MP_DEVICE;
+	return verdict;
+}
+
+SEC(".struct_ops.link")
+struct bpf_mp_ops alternate = {
+	.select		= (void *)alternate_select,
+	.init		= (void *)alternate_init,
+	.release	= (void *)alternate_release,
+	.name		= "alternate",
 };

@@ -14,6 +14,7 @@
 static const char attach_usage[] =
 "Usage: mpctl attach IF --queues LIST --policy NAME\n"
 "                    [--dmabuf-fd N | --udmabuf SIZE] [--strict]\n"
+"                    [--flow tcp:PORT]\n"
 "\n"
 "Attach the registered refill policy NAME to RX queues LIST of interface IF,\n"
 "in one request: either every queue is attached or none is.\n"
@@ -25,6 +26,10 @@ static const char attach_usage[] =
 "                   suffixes, page aligned), e.g. 64M\n"
 "  --strict         refills the policy sends to device memory come up short\n"
 "                   when it is exhausted, instead of using host pages\n"
+"  --flow tcp:PORT  set the NIC up for the flow: header split on with\n"
+"                   hds-thresh 0 if it is not, and an ntuple rule steering\n"
+"                   TCP/IPv4 to dst-port PORT to the first queue of LIST;\n"
+"                   'mpctl detach' undoes exactly what this changed\n"
 "\n"
 "The kernel keeps its own reference to the dma-buf: mpctl need not stay.\n";
 
@@ -32,7 +37,9 @@ static const char detach_usage[] =
 "Usage: mpctl detach IF [--queues LIST]\n"
 "\n"
 "Detach RX queues of interface IF from bpfmp, back to the plain page_pool.\n"
-"Without --queues, every attached queue of IF.\n";
+"Without --queues, every attached queue of IF.  What 'attach --flow' set up\n"
+"for these queues is undone: the steering rule is deleted and, once no queue\n"
+"of IF is attached any more, header split goes back to how it was.\n";
 
 static int usage_error(const char *verb)
 {
@@ -122,6 +129,76 @@ static uint32_t *ids_dup(const struct queue_list *ql)
 	return ids;
 }
 
+static int attached_queues(struct ynl_sock *ys, const char *ifname,
+			   unsigned int ifindex, struct queue_list *ql);
+
+/* Detach @ql again after a failed --flow setup; prints why if it cannot. */
+static void undo_attach(struct ynl_sock *ys, const char *ifname,
+			unsigned int ifindex, const struct queue_list *ql)
+{
+	struct bpf_mp_detach_req *req = bpf_mp_detach_req_alloc();
+	uint32_t *ids = ids_dup(ql);
+	char err[600];
+
+	if (!req || !ids) {
+		free(ids);
+		if (req)
+			bpf_mp_detach_req_free(req);
+		return;
+	}
+	bpf_mp_detach_req_set_ifindex(req, ifindex);
+	__bpf_mp_detach_req_set_queue_id(req, ids, ql->n);
+	if (bpf_mp_detach(ys, req))
+		fprintf(stderr, "mpctl: %s: detach again: %s\n", ifname,
+			nl_strerror(ys, err, sizeof(err)));
+	bpf_mp_detach_req_free(req);
+}
+
+/*
+ * After the attach: the steering rule to the first queue, and the record
+ * of what --flow changed.  On failure the attach is rolled back.
+ */
+static int flow_finish(struct ynl_sock *ys, const char *ifname,
+		       unsigned int ifindex, const struct queue_list *ql,
+		       const struct flow_spec *flow, struct flow_undo *undo)
+{
+	struct flow_undo hds = *undo, rule = {};
+	char what[16];
+
+	if (flow_rule_add(ifname, flow->port, ql->ids[0], &rule)) {
+		undo_attach(ys, ifname, ifindex, ql);
+		flow_hds_restore(ifname, undo);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "q%u", ql->ids[0]);
+	/* a failed save was printed; the NIC is set up all the same */
+	flow_state_save(ifindex, what, &rule);
+	if (hds.hds_changed)
+		flow_state_save(ifindex, "hds", &hds);
+	return 0;
+}
+
+/* Undo what "attach --flow" did for the queues in @ql. */
+static void flow_teardown(struct ynl_sock *ys, const char *ifname,
+			  unsigned int ifindex, const struct queue_list *ql)
+{
+	struct queue_list left = {};
+	struct flow_undo u;
+	char what[16];
+
+	for (unsigned int i = 0; i < ql->n; i++) {
+		snprintf(what, sizeof(what), "q%u", ql->ids[i]);
+		if (flow_state_take(ifindex, what, &u))
+			flow_rule_del(ifname, &u);
+	}
+	/* header split is the device's: only once no queue needs it */
+	if (attached_queues(ys, ifname, ifindex, &left))
+		return;
+	if (!left.n && flow_state_take(ifindex, "hds", &u))
+		flow_hds_restore(ifname, &u);
+	queue_list_free(&left);
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	struct opt opts[] = {
@@ -131,9 +208,12 @@ int cmd_attach(int argc, char **argv)
 		{ "--dmabuf-fd", OPT_VALUE, NULL },
 		{ "--udmabuf",	 OPT_VALUE, NULL },
 		{ "--strict",	 OPT_FLAG,  NULL },
+		{ "--flow",	 OPT_VALUE, NULL },
 		{ NULL,		 OPT_FLAG,  NULL },
 	};
-	const char *pos[1], *queues, *policy, *fd_s, *size_s;
+	const char *pos[1], *queues, *policy, *fd_s, *size_s, *flow_s;
+	struct flow_undo undo = {};
+	struct flow_spec flow = {};
 	struct bpf_mp_attach_req *req = NULL;
 	struct queue_list ql = {};
 	struct ynl_sock *ys = NULL;
@@ -154,6 +234,7 @@ int cmd_attach(int argc, char **argv)
 	policy = opt_val(opts, "--policy");
 	fd_s = opt_val(opts, "--dmabuf-fd");
 	size_s = opt_val(opts, "--udmabuf");
+	flow_s = opt_val(opts, "--flow");
 	if (npos != 1) {
 		fprintf(stderr, "mpctl attach: missing interface\n");
 		return usage_error("attach");
@@ -170,6 +251,10 @@ int cmd_attach(int argc, char **argv)
 	if (strlen(policy) > MPCTL_POLICY_NAME_MAX) {
 		fprintf(stderr, "mpctl attach: --policy '%s': names are at most %d characters\n",
 			policy, MPCTL_POLICY_NAME_MAX);
+		goto usage;
+	}
+	if (flow_s && flow_parse(flow_s, &flow, err, sizeof(err))) {
+		fprintf(stderr, "mpctl attach: --flow '%s': %s\n", flow_s, err);
 		goto usage;
 	}
 	if (fd_s && size_s) {
@@ -239,12 +324,18 @@ int cmd_attach(int argc, char **argv)
 		bpf_mp_attach_req_set_dmabuf_fd(req, (__u32)dmabuf_fd);
 	if (opt_val(opts, "--strict"))
 		bpf_mp_attach_req_set_flags(req, BPF_MP_ATTACH_FLAGS_STRICT);
+	/* the kernel wants header split before it installs the provider */
+	if (flow_s && flow_hds_enable(pos[0], &undo))
+		goto out;
 	if (bpf_mp_attach(ys, req)) {
 		fprintf(stderr, "mpctl: attach %s %s: %s\n", pos[0],
 			queues_subject(ys, &ql, subj, sizeof(subj)),
 			nl_strerror(ys, err, sizeof(err)));
+		flow_hds_restore(pos[0], &undo);
 		goto out;
 	}
+	if (flow_s && flow_finish(ys, pos[0], ifindex, &ql, &flow, &undo))
+		goto out;
 	rc = MPCTL_OK;
 out:
 	if (req)
@@ -368,6 +459,7 @@ int cmd_detach(int argc, char **argv)
 			nl_strerror(ys, err, sizeof(err)));
 		goto out;
 	}
+	flow_teardown(ys, pos[0], ifindex, &ql);
 	rc = MPCTL_OK;
 out:
 	if (req)

@@ -78,6 +78,43 @@ const char *netdev_name(uint32_t ifindex, char *buf, size_t len);
  */
 int udmabuf_create(uint64_t size, char *err, size_t errlen);
 
+/* flow.c: --flow tcp:PORT, the ethtool side of a devmem queue. */
+
+#define MPCTL_STATE_DIR		"/run/bpfmp"
+
+struct flow_spec {
+	uint16_t port;		/* TCP destination port, IPv4 */
+};
+
+/* What mpctl changed for one attach, so that detach undoes only that. */
+struct flow_undo {
+	bool hds_changed;	/* header split was turned on by mpctl */
+	uint8_t old_split;	/* enum ethtool_tcp_data_split before */
+	uint32_t old_thresh;	/* hds-thresh before */
+	bool has_rule;		/* an ntuple rule was installed */
+	uint32_t loc;		/* its location */
+	uint16_t port;
+	uint32_t queue;
+};
+
+/* "tcp:5201" -> port 5201.  On error fills @err and returns -1. */
+int flow_parse(const char *s, struct flow_spec *f, char *err, size_t len);
+/* Header split on with hds-thresh 0 unless it is; records the old state. */
+int flow_hds_enable(const char *ifname, struct flow_undo *u);
+/* Put back what flow_hds_enable() changed, unless changed since. */
+int flow_hds_restore(const char *ifname, const struct flow_undo *u);
+/* Steer TCP/IPv4 to dst-port @port to @queue (ethtool ntuple rule). */
+int flow_rule_add(const char *ifname, uint16_t port, uint32_t queue,
+		  struct flow_undo *u);
+/* Delete the rule flow_rule_add() made, unless changed since. */
+int flow_rule_del(const char *ifname, const struct flow_undo *u);
+/* Remember @u for @ifindex under @what ("hds", "q2"); -1 if it could not. */
+int flow_state_save(unsigned int ifindex, const char *what,
+		    const struct flow_undo *u);
+/* Read and forget what was remembered: 1 if there was something, else 0. */
+int flow_state_take(unsigned int ifindex, const char *what,
+		    struct flow_undo *u);
+
 /* json.c: a minimal JSON writer on stdout, bpftool style. */
 
 struct json {

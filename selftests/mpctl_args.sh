@@ -37,6 +37,9 @@ check 2 'at most 15 characters'		attach lo --queues 0 --policy abcdefghijklmnop
 check 2 'exclude each other'		attach lo --queues 0 --policy p --udmabuf 4M --dmabuf-fd 3
 check 2 'not a multiple of the page size' attach lo --queues 0 --policy p --udmabuf 5000
 check 2 "not a size"			attach lo --queues 0 --policy p --udmabuf 64Q
+check 2 "--flow 'udp:53': expected tcp:PORT" attach lo --queues 0 --policy p --flow udp:53
+check 2 "--flow 'tcp:0': '0' is not a port" attach lo --queues 0 --policy p --flow tcp:0
+check 2 "--flow 'tcp:70000'"		attach lo --queues 0 --policy p --flow tcp:70000
 check 2 'not a file descriptor number'	attach lo --queues 0 --policy p --dmabuf-fd -1
 check 2 "unknown option '--bogus'"	attach lo --queues 0 --policy p --bogus
 check 2 '--queues needs a value'	attach lo --queues

@@ -7,11 +7,18 @@
  *   nltool pools DEV               one line per RX queue page_pool:
  *        queue Q pool ID inflight N detached D alloc A recycle R
  *   nltool pools-all DEV           every pool of DEV, incl. detached ones
+ *   nltool rings DEV               "split S thresh T" (tcp-data-split enum)
+ *   nltool bind-rx DEV QUEUE --dmabuf-fd N
+ *        upstream devmem: bind the dma-buf to QUEUE with netdev bind-rx,
+ *        print "bound ID", and keep the binding (it lives as long as the
+ *        netlink socket) in a background process until that is killed
  */
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <ynl.h>
 
 #include "ethtool-user.h"
@@ -40,6 +47,76 @@ static int hds(const char *dev, const char *onoff, unsigned int thresh)
 	ethtool_rings_set_req_free(req);
 	ynl_sock_destroy(ys);
 	return err ? 1 : 0;
+}
+
+static int rings(const char *dev)
+{
+	struct ethtool_rings_get_req *req;
+	struct ethtool_rings_get_rsp *rsp;
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+
+	ys = ynl_sock_create(&ynl_ethtool_family, &yerr);
+	if (!ys) {
+		fprintf(stderr, "nltool: ethtool netlink: %s\n", yerr.msg);
+		return 1;
+	}
+	req = ethtool_rings_get_req_alloc();
+	ethtool_rings_get_req_set_header_dev_name(req, dev);
+	rsp = ethtool_rings_get(ys, req);
+	ethtool_rings_get_req_free(req);
+	if (!rsp) {
+		fprintf(stderr, "nltool: %s: rings-get: %s\n", dev, ys->err.msg);
+		ynl_sock_destroy(ys);
+		return 1;
+	}
+	printf("split %u thresh %u\n", rsp->tcp_data_split, rsp->hds_thresh);
+	ethtool_rings_get_rsp_free(rsp);
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
+static int bind_rx(const char *dev, unsigned int queue, unsigned int fd)
+{
+	struct netdev_bind_rx_req *req;
+	struct netdev_bind_rx_rsp *rsp;
+	struct netdev_queue_id *q;
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+	int ifindex = if_nametoindex(dev);
+
+	ys = ynl_sock_create(&ynl_netdev_family, &yerr);
+	if (!ifindex || !ys) {
+		fprintf(stderr, "nltool: %s: no such device or no netdev netlink\n", dev);
+		return 1;
+	}
+	req = netdev_bind_rx_req_alloc();
+	q = netdev_queue_id_alloc(1);
+	netdev_queue_id_set_id(q, queue);
+	netdev_queue_id_set_type(q, NETDEV_QUEUE_TYPE_RX);
+	netdev_bind_rx_req_set_ifindex(req, ifindex);
+	netdev_bind_rx_req_set_fd(req, fd);
+	__netdev_bind_rx_req_set_queues(req, q, 1);
+	rsp = netdev_bind_rx(ys, req);
+	netdev_bind_rx_req_free(req);
+	if (!rsp) {
+		fprintf(stderr, "nltool: %s: bind-rx queue %u: %s\n", dev, queue,
+			ys->err.msg);
+		return 1;
+	}
+	printf("bound %u\n", rsp->id);
+	fflush(stdout);
+	netdev_bind_rx_rsp_free(rsp);
+	close(fd);
+	if (fork())
+		_exit(0);	/* the binding stays with the child's socket */
+	setsid();
+	/* nobody waits on our output any more */
+	if (!freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "w", stderr))
+		_exit(1);
+	for (;;)
+		pause();
 }
 
 /* RX queue served by NAPI @napi_id, or -1. */
@@ -121,6 +198,13 @@ int main(int argc, char **argv)
 		return pools(argv[2], 0);
 	if (argc == 3 && !strcmp(argv[1], "pools-all"))
 		return pools(argv[2], 1);
-	fprintf(stderr, "usage: nltool hds DEV on|off THRESH | pools[-all] DEV\n");
+	if (argc == 3 && !strcmp(argv[1], "rings"))
+		return rings(argv[2]);
+	if (argc == 6 && !strcmp(argv[1], "bind-rx") &&
+	    !strcmp(argv[4], "--dmabuf-fd"))
+		return bind_rx(argv[2], strtoul(argv[3], NULL, 0),
+			       strtoul(argv[5], NULL, 0));
+	fprintf(stderr, "usage: nltool hds DEV on|off THRESH | pools[-all] DEV | rings DEV\n"
+		"       nltool bind-rx DEV QUEUE --dmabuf-fd N\n");
 	return 2;
 }
