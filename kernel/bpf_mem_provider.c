@@ -138,6 +138,8 @@ struct bpf_mp_binding {
  * @binding: device memory, or NULL
  * @strict: never fall back from device memory to host pages
  * @attached: false once detached (pools may still hold the queue)
+ * @pool_lock: protects @pool
+ * @pool: the queue's current device pool, for netlink's free count
  * @refs: the attachment and each page_pool using the queue
  * @stats: counters, indexed by &enum bpf_mp_counter
  */
@@ -151,6 +153,8 @@ struct bpf_mp_queue {
 	struct bpf_mp_binding *binding;
 	bool strict;
 	bool attached;
+	spinlock_t pool_lock;
+	struct page_pool *pool;
 	refcount_t refs;
 	u64 stats[10];
 };
@@ -283,6 +287,10 @@ static int bpf_mp_pp_init(struct page_pool *pool)
 	refcount_inc(&q->refs);
 	if (q->binding)
 		net_devmem_dmabuf_binding_get(q->binding->devmem);
+	/* a restart's new pool replaces the old one */
+	spin_lock_bh(&q->pool_lock);
+	q->pool = pool;
+	spin_unlock_bh(&q->pool_lock);
 	return 0;
 }
 
@@ -317,6 +325,10 @@ static void bpf_mp_pp_destroy(struct page_pool *pool)
 {
 	struct bpf_mp_queue *q = pool->mp_priv;
 
+	spin_lock_bh(&q->pool_lock);
+	if (q->pool == pool)
+		q->pool = NULL;
+	spin_unlock_bh(&q->pool_lock);
 	if (q->binding)
 		net_devmem_dmabuf_binding_put(q->binding->devmem);
 	bpf_mp_queue_put(q);
@@ -494,6 +506,19 @@ static u64 bpf_mp_pool_cached(const struct page_pool *pool)
 	if (used < 0 || (!used && r->size && READ_ONCE(r->queue[READ_ONCE(r->producer)])))
 		used += r->size;
 	return pool->alloc.count + used;
+}
+
+/* What bpf_mp_device_free() tells the policy, outside a refill. */
+static u64 bpf_mp_dev_free_all(struct bpf_mp_queue *q)
+{
+	u64 n;
+
+	if (!q->binding)
+		return 0;
+	spin_lock_bh(&q->pool_lock);
+	n = bpf_mp_dev_free(q) + bpf_mp_pool_cached(q->pool);
+	spin_unlock_bh(&q->pool_lock);
+	return n;
 }
 
 static u64 bpf_mp_dev_total(const struct bpf_mp_queue *q)
@@ -858,6 +883,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 			q->binding = binding;
 		}
 		refcount_set(&q->refs, 1);
+		spin_lock_init(&q->pool_lock);
 		q->attached = true;
 		mp.mp_priv = q;
 		/* restarts the queue: the driver's new pools pick up q */
@@ -963,7 +989,7 @@ static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *inf
 			q->strict ? BPF_MP_ATTACH_FLAGS_STRICT : 0) ||
 	    (q->binding && nla_put_u32(rsp, BPF_MP_A_QUEUE_DMABUF_ID,
 				       q->binding->devmem->id)) ||
-	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_FREE, bpf_mp_dev_free(q)) ||
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_FREE, bpf_mp_dev_free_all(q)) ||
 	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_TOTAL, bpf_mp_dev_total(q)))
 		goto err_cancel;
 	for (c = 0; c < ARRAY_SIZE(attr_of); c++)

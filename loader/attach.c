@@ -132,6 +132,13 @@ static uint32_t *ids_dup(const struct queue_list *ql)
 static int attached_queues(struct ynl_sock *ys, const char *ifname,
 			   unsigned int ifindex, struct queue_list *ql);
 
+/* Did the kernel refuse the attach for want of header split? */
+static bool hds_refused(const struct ynl_sock *ys)
+{
+	return strstr(ys->err.msg, "tcp-data-split") ||
+	       strstr(ys->err.msg, "hds-thresh");
+}
+
 /* Detach @ql again after a failed --flow setup; prints why if it cannot. */
 static void undo_attach(struct ynl_sock *ys, const char *ifname,
 			unsigned int ifindex, const struct queue_list *ql)
@@ -219,7 +226,7 @@ int cmd_attach(int argc, char **argv)
 	struct ynl_sock *ys = NULL;
 	char err[600], subj[256];
 	unsigned long dmabuf_fd = 0;
-	int npos, rc = MPCTL_FAIL, buf = -1, reg;
+	int npos, rc = MPCTL_FAIL, buf = -1, reg, attach_err;
 	uint64_t size = 0;
 	unsigned int ifindex;
 	uint32_t *ids;
@@ -325,9 +332,16 @@ int cmd_attach(int argc, char **argv)
 	if (opt_val(opts, "--strict"))
 		bpf_mp_attach_req_set_flags(req, BPF_MP_ATTACH_FLAGS_STRICT);
 	/* the kernel wants header split before it installs the provider */
-	if (flow_s && flow_hds_enable(pos[0], &undo))
+	if (flow_s && flow_hds_enable(pos[0], &undo, false))
 		goto out;
-	if (bpf_mp_attach(ys, req)) {
+	attach_err = bpf_mp_attach(ys, req);
+	/* drivers report "auto" header split as on: set it for real, once */
+	if (attach_err && flow_s && !undo.hds_changed && hds_refused(ys)) {
+		if (flow_hds_enable(pos[0], &undo, true))
+			goto out;
+		attach_err = bpf_mp_attach(ys, req);
+	}
+	if (attach_err) {
 		fprintf(stderr, "mpctl: attach %s %s: %s\n", pos[0],
 			queues_subject(ys, &ql, subj, sizeof(subj)),
 			nl_strerror(ys, err, sizeof(err)));

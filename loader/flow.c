@@ -132,7 +132,7 @@ static const char *split_name(uint8_t split)
 	}
 }
 
-int flow_hds_enable(const char *ifname, struct flow_undo *u)
+int flow_hds_enable(const char *ifname, struct flow_undo *u, bool force)
 {
 	struct ynl_sock *ys = ethtool_nl_open(ifname);
 	uint8_t split;
@@ -144,8 +144,12 @@ int flow_hds_enable(const char *ifname, struct flow_undo *u)
 	if (hds_get(ys, ifname, &split, &thresh))
 		goto out;
 	rc = 0;
-	if (split == ETHTOOL_TCP_DATA_SPLIT_ENABLED && !thresh)
-		goto out;
+	if (split == ETHTOOL_TCP_DATA_SPLIT_ENABLED && !thresh) {
+		if (!force)
+			goto out;
+		/* reported on, yet not set: the driver's "auto" */
+		split = ETHTOOL_TCP_DATA_SPLIT_UNKNOWN;
+	}
 	rc = hds_set(ys, ifname, ETHTOOL_TCP_DATA_SPLIT_ENABLED, 0);
 	if (rc)
 		goto out;

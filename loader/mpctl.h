@@ -99,8 +99,12 @@ struct flow_undo {
 
 /* "tcp:5201" -> port 5201.  On error fills @err and returns -1. */
 int flow_parse(const char *s, struct flow_spec *f, char *err, size_t len);
-/* Header split on with hds-thresh 0 unless it is; records the old state. */
-int flow_hds_enable(const char *ifname, struct flow_undo *u);
+/*
+ * Header split on with hds-thresh 0 unless reported so; records the old
+ * state.  @force: set it even so (drivers report "auto" as on, but memory
+ * providers need it set explicitly).
+ */
+int flow_hds_enable(const char *ifname, struct flow_undo *u, bool force);
 /* Put back what flow_hds_enable() changed, unless changed since. */
 int flow_hds_restore(const char *ifname, const struct flow_undo *u);
 /* Steer TCP/IPv4 to dst-port @port to @queue (ethtool ntuple rule). */

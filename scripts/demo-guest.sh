@@ -2,7 +2,9 @@
 # The bpfmp demo, inside the VM (make demo boots it): two netdevsim ports
 # with 4 queues, a 64 MiB udmabuf as device memory, policies registered
 # with bpftool, static_map (host) on queues 0-1, watermark with device
-# memory on queues 2-3, traffic, and mpctl show before and after.
+# memory on queues 2-3, traffic, and mpctl show before and after; then the
+# devmem TCP receiver (examples/devmem_rx) on a queue whose policy mixes
+# device memory and host pages.
 set -eu
 cd "$(dirname "$0")/.."
 . selftests/lib.sh
@@ -42,6 +44,20 @@ run $IN_RX $MPCTL show "$RX_IF"
 $IN_RX pkill -f hold.py || true
 sleep 2
 say "the application let go: device memory is free again"
+run $IN_RX $MPCTL show "$RX_IF"
+run $IN_RX $MPCTL detach "$RX_IF"
+
+say "devmem TCP: examples/devmem_rx on queue 3, the 'alternate' policy mixes providers"
+# devmem_rx makes a 16 MiB udmabuf and runs the attach command with
+# --dmabuf-fd N appended; --flow sets up header split and steering.
+run $IN_RX build/selftests/nltool hds "$RX_IF" off 0
+printf '$ %s\n' "devmem_rx --port 6004 --size 16 --expect $((16 << 20)) -- mpctl attach $RX_IF --queues 3 --policy alternate --flow tcp:6004 &"
+$IN_RX build/devmem_rx --port 6004 --size 16 --expect $((16 << 20)) -- \
+	$MPCTL attach "$RX_IF" --queues 3 --policy alternate --flow tcp:6004 &
+rx=$!
+for _ in $(seq 100); do $IN_RX ss -Htln 'sport = :6004' | grep -q . && break; sleep 0.1; done
+$IN_TX python3 selftests/tools/stream.py send $RX_IP 6004 $((16 << 20)) >/dev/null
+wait $rx
 run $IN_RX $MPCTL show "$RX_IF"
 run $IN_RX $MPCTL detach "$RX_IF"
 pair_down

@@ -18,6 +18,8 @@ pattern="$pattern|rcu_.*detected stall|blocked for more than|kernel BUG at"
 splats=$(dmesg | grep -E "$pattern")
 if [ -n "$splats" ] || [ "$leaks" -gt 0 ]; then
 	echo "$splats"
+	# the first report in full: the stack says where
+	[ -n "$splats" ] && { echo "--- first report ---"; dmesg | grep -E -m1 -A 60 "$pattern"; }
 	[ "$leaks" -gt 0 ] && head -n 40 /sys/kernel/debug/kmemleak
 	echo "#1 kernel_splats:FAIL"
 	echo "Summary: 0 PASSED, 0 SKIPPED, 1 FAILED"

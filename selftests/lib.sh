@@ -49,11 +49,11 @@ stream() { # port bytes
 # BPF-CI style result lines: t NAME CMD... runs CMD, prints #N NAME:OK|FAIL
 T_N=0 T_PASS=0 T_FAIL=0
 t() {
-	local name=$1 out
+	local name=$1 out start=$SECONDS
 	shift
 	T_N=$((T_N + 1))
 	if out=$("$@" 2>&1); then
-		echo "#$T_N $name:OK"
+		echo "#$T_N $name:OK${BPFMP_TIMES:+ ($((SECONDS - start)) s)}"
 		T_PASS=$((T_PASS + 1))
 	else
 		echo "#$T_N $name:FAIL"

@@ -35,6 +35,7 @@ awk '/^Summary:/ { p += $2; k += $4; f += $6 } END { print p + 0, k + 0, f + 0 }
 grep -q '^Summary:' "$results/cli.log" || { echo "0 0 1" >"$results/cli.summary"; rc=1; }
 
 echo "-- kernel log --"
+dmesg >"$results/dmesg.log"
 sh selftests/kernel_splats.sh >"$results/splats.log" 2>&1
 [ $? -eq 0 ] || rc=1
 cat "$results/splats.log"

@@ -88,16 +88,18 @@ echo "NIC before: $BEFORE" | head -n 2
 device_only() {
 	verdict 2 device &&
 	stream_through 5600 static_map $BYTES || return 1
+	$IN_RX $MPCTL show "$RX_IF" --json
+	$IN_RX ethtool -S "$RX_IF" | grep rx2
 	[ "$(result host 5600)" = 0 ] && [ "$(result device 5600)" = $BYTES ]
 }
 t device_only	device_only
-t flow_setup_printed	grep -q "header split on, hds-thresh 0 (was off, 0)" /tmp/devrx.5600
+t flow_setup_printed	grep -q "header split on, hds-thresh 0 (was auto, 0)" /tmp/devrx.5600
 t flow_rule_printed	grep -q "rule .*: tcp dst-port 5600 -> queue 2" /tmp/devrx.5600
 flow_teardown() {
 	local out
 	out=$(detach) || return 1
 	echo "$out"
-	[[ $out == *"removed rule"* && $out == *"header split back to off"* ]] &&
+	[[ $out == *"removed rule"* && $out == *"header split back to auto"* ]] &&
 		[ "$(nic_state)" = "$BEFORE" ]
 }
 t flow_teardown	flow_teardown
@@ -125,7 +127,9 @@ plain_socket() {
 	verdict 2 device &&
 	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map --udmabuf 16M --flow tcp:5602 >/dev/null &&
 	plain_reader 5602 "Bad address" &&
+	detach >/dev/null &&
 	verdict 2 host &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map --udmabuf 16M --flow tcp:5602 >/dev/null &&
 	plain_reader 5602 "^$MB ok" &&
 	detach >/dev/null
 }
@@ -184,21 +188,24 @@ t strict_detach		detach
 held_start() { # port
 	verdict 2 device &&
 	devrx_start "$1" --size 16 --hold 64 --linger --expect $((2 * MB)) -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$1" &&
-	send "$1" $((2 * MB)) || return 1
+		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$1" ||
+		return 1
+	# the sender waits for the receiver to close: in the background
+	send "$1" $((2 * MB)) &
+	SENDER=$!
 	for _ in $(seq $((100 * SLOW))); do
 		grep -q '^end of stream, holding' /tmp/devrx."$1" && break
 		sleep 0.1
 	done
-	HELD=$(awk '/^end of stream, holding/ { print substr($6, 2) }' /tmp/devrx."$1")
-	[ -n "$HELD" ] && [ "$HELD" -gt 0 ]
+	HELD=$(awk '/^end of stream, holding/ { print substr($7, 2) }' /tmp/devrx."$1")
+	[ -n "$HELD" ] && [ "$HELD" -gt 0 ] || { cat /tmp/devrx."$1"; return 1; }
 }
 token_return() {
 	local free0 free1
 	held_start 5606 || return 1
 	free0=$(qfield 2 device_free)
 	kill -USR1 $DEVRX_PID
-	devrx_wait 5606 && ok_line 5606 || return 1
+	devrx_wait 5606 && ok_line 5606 && wait $SENDER || return 1
 	free1=$(qfield 2 device_free)
 	echo "free $free0 -> $free1 after returning $HELD buffers"
 	[ $((free1 - free0)) = "$HELD" ]
@@ -206,11 +213,11 @@ token_return() {
 t token_return		token_return
 t token_detach		detach
 
-dmabufs() { awk '/^Total/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
-# no page_pool with buffers out and no dma-buf left once everything is back
+dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
+# no old page_pool waiting for buffers, no dma-buf left: everything is back
 all_returned() {
 	for _ in $(seq $((100 * SLOW))); do
-		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -qv 'inflight 0 ' &&
+		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' &&
 			[ "$(dmabufs)" = 0 ] && return 0
 		sleep 0.1
 	done
@@ -223,9 +230,9 @@ detach_while_held() {
 	# the queue is back on a plain page_pool, the old one waits for us
 	$IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' || {
 		echo "no detached pool holding the buffers"; return 1; }
-	[ "$(dmabufs)" = 1 ] || { echo "dma-buf gone while held"; return 1; }
+	[ "$(dmabufs)" = 1 ] || { echo "dma-bufs while held: $(dmabufs)"; cat /sys/kernel/debug/dma_buf/bufinfo; $IN_RX $NLTOOL pools-all "$RX_IF"; return 1; }
 	kill -USR1 $DEVRX_PID
-	devrx_wait 5607 && ok_line 5607 && all_returned
+	devrx_wait 5607 && ok_line 5607 && wait $SENDER && all_returned
 }
 t detach_while_held	detach_while_held
 
@@ -260,10 +267,14 @@ t coexist_detach	detach
 # it lets go, never before, and nothing leaks.
 device_removed() {
 	held_start 5610 || return 1
+	echo "$SECONDS: removing the device"
 	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device || return 1
-	[ "$(dmabufs)" = 1 ] || { echo "dma-buf gone while held"; return 1; }
+	echo "$SECONDS: removed"
+	[ "$(dmabufs)" = 1 ] || { echo "dma-bufs while held: $(dmabufs)"; cat /sys/kernel/debug/dma_buf/bufinfo; $IN_RX $NLTOOL pools-all "$RX_IF"; return 1; }
 	kill -USR1 $DEVRX_PID
+	kill $SENDER 2>/dev/null # its peer is gone: no FIN will come
 	devrx_wait 5610 && ok_line 5610 || return 1
+	echo "$SECONDS: receiver done"
 	for _ in $(seq $((100 * SLOW))); do
 		[ "$(dmabufs)" = 0 ] && return 0
 		sleep 0.1
@@ -272,6 +283,7 @@ device_removed() {
 	return 1
 }
 t device_removed	device_removed
+dmesg | grep -i "waiting for\|unregister" | tail -5
 
 for p in static_map watermark split alternate; do
 	$MPCTL policy unload $p >/dev/null 2>&1
