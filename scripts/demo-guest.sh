@@ -36,7 +36,7 @@ say "a stalled application on queue 2 holds 20 MiB of device memory"
 # a receive window big enough for the data to pile up unread
 sysctl -qw net.core.rmem_max=$((64 << 20))
 $IN_RX sysctl -qw net.ipv4.tcp_rmem="4096 $((32 << 20)) $((64 << 20))"
-$IN_RX sh -c "python3 selftests/tools/hold.py 6002 60 &"
+$IN_RX sh -c "python3 selftests/tools/hold.py 6002 60 >/dev/null 2>&1 &"
 $IN_TX timeout 10 python3 selftests/tools/stream.py send $RX_IP 6002 $((20 << 20)) \
 	>/dev/null 2>&1 || true
 say "device memory below the low mark: watermark switched queues 2-3 to host pages"

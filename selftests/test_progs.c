@@ -13,6 +13,7 @@
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +50,8 @@ struct runner {
 	FILE *log;
 	int saved_out, saved_err;
 	int passed, failed, skipped;
+	bool times;		/* BPFMP_TIMES set: seconds per (sub)test */
+	struct timespec sub_start, test_start;
 };
 
 static struct runner R;
@@ -134,6 +137,21 @@ static void count(enum verdict v)
 		R.failed++;
 }
 
+/* " (1.2 s)" since @since when timing, else "". */
+static const char *elapsed(const struct timespec *since)
+{
+	static char buf[32];
+	struct timespec now;
+
+	if (!R.times)
+		return "";
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(buf, sizeof(buf), " (%.1f s)",
+		 (double)(now.tv_sec - since->tv_sec) +
+		 (double)(now.tv_nsec - since->tv_nsec) / 1e9);
+	return buf;
+}
+
 static void end_subtest(void)
 {
 	enum verdict v;
@@ -143,8 +161,8 @@ static void end_subtest(void)
 	v = R.sub_failed ? V_FAIL : R.sub_skipped ? V_SKIP : V_OK;
 	/* failures and skips show their output: a skip must say why */
 	log_end(v != V_OK);
-	printf("#%d/%d %s/%s:%s\n", R.test_num, R.sub_num, R.test_name,
-	       R.sub_name, verdict_str(v));
+	printf("#%d/%d %s/%s:%s%s\n", R.test_num, R.sub_num, R.test_name,
+	       R.sub_name, verdict_str(v), elapsed(&R.sub_start));
 	fflush(stdout);
 	count(v);
 	R.test_sub_failed |= v == V_FAIL;
@@ -164,6 +182,7 @@ bool test__start_subtest(const char *name)
 	snprintf(R.sub_name, sizeof(R.sub_name), "%s", name);
 	R.sub_open = true;
 	R.sub_failed = R.sub_skipped = false;
+	clock_gettime(CLOCK_MONOTONIC, &R.sub_start);
 	log_begin();
 	return true;
 }
@@ -254,6 +273,7 @@ static void run_test(int num, const struct test_def *t)
 	R.test_failed = R.test_sub_failed = R.test_had_ok = false;
 	R.test_skips = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &R.test_start);
 	log_begin();
 	t->run();
 	end_subtest();
@@ -270,7 +290,8 @@ static void run_test(int num, const struct test_def *t)
 		    (!R.test_had_ok && R.test_skips) ? V_SKIP : V_OK;
 	}
 	log_end(v != V_OK);
-	printf("#%d %s:%s\n", num, t->name, verdict_str(v));
+	printf("#%d %s:%s%s\n", num, t->name, verdict_str(v),
+	       elapsed(&R.test_start));
 	fflush(stdout);
 }
 
@@ -287,6 +308,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int opt;
 
+	R.times = getenv("BPFMP_TIMES") && *getenv("BPFMP_TIMES");
 	R.allow = getenv("BPFMP_TEST_FILTER");
 	if (R.allow && !*R.allow)
 		R.allow = NULL;

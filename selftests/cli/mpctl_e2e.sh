@@ -50,7 +50,7 @@ watermark_cycle() {
 	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy watermark --udmabuf 4M &&
 	$IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5410 action 3 >/dev/null || return 1
 	sysctl -qw net.core.rmem_max=$((16 << 20))
-	$IN_RX sh -c "python3 selftests/tools/hold.py 5410 120 $((8 << 20)) &"
+	$IN_RX sh -c "python3 selftests/tools/hold.py 5410 120 $((8 << 20)) >/dev/null 2>&1 &"
 	for _ in $(seq 300); do $IN_RX ss -Htln 'sport = :5410' | grep -q . && break; sleep 0.1; done
 	$IN_TX timeout $([ "${DEBUG:-0}" = 0 ] && echo 8 || echo 40) python3 selftests/tools/stream.py send $RX_IP 5410 $((4 << 20)) >/dev/null 2>&1
 	host0=$(q3 refills_host)

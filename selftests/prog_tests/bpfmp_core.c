@@ -305,7 +305,7 @@ static void exhaustion(struct core *c, bool strict)
 	ASSERT_OK(steer(c, "tcp", 5304, 3), "steer tcp to 3");
 	drops0 = nsim_rx_stat(&c->p, "rx3_drops");
 	/* a stalled application keeps the buffers its data arrived in */
-	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 60 4194304 &';"
+	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 60 4194304 >/dev/null 2>&1 &';"
 		 " for i in $(seq 300); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
 		 " sleep 0.1; done; " IN_TX "timeout %d python3 " STREAM " send " NSIM_RX_IP
 		 " 5304 %d >/dev/null 2>&1", slow() ? 30 : 5, 1 << 20);
