@@ -190,11 +190,11 @@ t strict_detach		detach
 # raises the queue's free device memory by exactly the buffers they held.
 held_start() { # port
 	verdict 2 device &&
-	devrx_start "$1" --size 16 --hold 64 --linger --expect $((2 * MB)) -- \
+	devrx_start "$1" --size 8 --hold 64 --linger --expect $MB -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$1" ||
 		return 1
 	# the sender waits for the receiver to close: in the background
-	send "$1" $((2 * MB)) >/dev/null 2>&1 &
+	send "$1" $MB >/dev/null 2>&1 &
 	SENDER=$!
 	for _ in $(seq $((100 * SLOW))); do
 		grep -q '^end of stream, holding' /tmp/devrx."$1" && break

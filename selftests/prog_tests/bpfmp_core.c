@@ -308,7 +308,7 @@ static void exhaustion(struct core *c, bool strict)
 	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 60 4194304 >/dev/null 2>&1 &';"
 		 " for i in $(seq 300); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
 		 " sleep 0.1; done; " IN_TX "timeout %d python3 " STREAM " send " NSIM_RX_IP
-		 " 5304 %d >/dev/null 2>&1", slow() ? 30 : 5, 1 << 20);
+		 " 5304 %d >/dev/null 2>&1", slow() ? 30 : 3, 1 << 20);
 	s = queue_stats(c, 3);
 	ASSERT_EQ(s.device_total, 64, "device total");
 	if (strict) {
