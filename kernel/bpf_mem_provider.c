@@ -153,7 +153,7 @@ struct bpf_mp_queue {
 	struct bpf_mp_binding *binding;
 	bool strict;
 	bool attached;
-	spinlock_t pool_lock;
+	spinlock_t pool_lock;	/* protects @pool */
 	struct page_pool *pool;
 	refcount_t refs;
 	u64 stats[10];
