@@ -40,6 +40,18 @@ qfield() { # queue field
 		python3 -c "import json, sys; print([e for e in json.load(sys.stdin) if e['queue'] == $1][0]['$2'])"
 }
 
+# Fields of queue Q in "mpctl show --json" as $Q_<field>, printed.
+qfields() { # queue field...
+	local q=$1
+	shift
+	eval "$($IN_RX $MPCTL show "$RX_IF" --json | python3 -c "
+import json, sys
+e = [e for e in json.load(sys.stdin) if e['queue'] == $q][0]
+for f in sys.argv[1:]:
+    print('Q_%s=%d' % (f, e[f]))" "$@")"
+	for f in "$@"; do eval "echo $f \$Q_$f"; done
+}
+
 # devmem_rx in the receiver's netns; its output (and mpctl's) in /tmp/devrx.PORT
 devrx_start() { # port devmem_rx-args... -- attach-cmd...
 	local port=$1
@@ -154,9 +166,10 @@ exhaustion_fallback() {
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5604 || return 1
 	send 5604 $HALF
 	devrx_wait 5604 && ok_line 5604 || return 1
-	echo "fallback_exhausted $(qfield 2 fallback_exhausted)"
+	qfields 2 fallback_exhausted bufs_host strict_short
 	[ "$(result host 5604)" -gt 0 ] && [ "$(result device 5604)" -gt 0 ] &&
-		[ "$(qfield 2 fallback_exhausted)" -gt 0 ]
+		[ "$Q_fallback_exhausted" -gt 0 ] && [ "$Q_bufs_host" -gt 0 ] &&
+		[ "$Q_strict_short" = 0 ]
 }
 t exhaustion_fallback	exhaustion_fallback
 t exhaustion_detach	detach
@@ -164,8 +177,9 @@ t exhaustion_detach	detach
 # Strict: no host fallback, so the stream stalls while the reader holds
 # every token, and resumes (TCP retransmits) once it gives them back.
 exhaustion_strict() {
-	local sender i
+	local sender i drops0
 	verdict 2 device || return 1
+	drops0=$(nsim_drops)
 	devrx_start 5605 --size 2 --hold 64 --expect $((4 * MB)) -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --strict --flow tcp:5605 || return 1
 	$IN_TX timeout $((120 * SLOW)) python3 selftests/tools/stream.py send $RX_IP 5605 $((4 * MB)) >/dev/null &
@@ -175,9 +189,12 @@ exhaustion_strict() {
 		sleep 0.1
 	done
 	sleep $SLOW
-	echo "stalled: strict_short $(qfield 2 strict_short), drops $(nsim_drops)"
+	qfields 2 strict_short bufs_host fallback_exhausted
 	kill -0 $sender 2>/dev/null || { echo "the sender finished: no stall"; devrx_wait 5605; return 1; }
-	[ "$(qfield 2 strict_short)" -gt 0 ] || return 1
+	# short refills, no host pages, and the NIC drops on an empty ring
+	[ "$Q_strict_short" -gt 0 ] && [ "$Q_bufs_host" = 0 ] &&
+		[ "$Q_fallback_exhausted" = 0 ] && [ "$(nsim_drops)" -gt "$drops0" ] ||
+		{ kill -USR1 $DEVRX_PID; return 1; }
 	kill -USR1 $DEVRX_PID
 	wait $sender || { echo "sender failed after release"; devrx_wait 5605; return 1; }
 	devrx_wait 5605 && ok_line 5605 && [ "$(result host 5605)" = 0 ]

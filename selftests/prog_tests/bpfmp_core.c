@@ -290,44 +290,6 @@ out:
 	close(buf);
 }
 
-/* 64 pages of device memory for a 256-entry ring: refills run dry. */
-static void exhaustion(struct core *c, bool strict)
-{
-	static const unsigned int q3[] = { 3 };
-	struct bpf_mp_queue_get_rsp s;
-	long long drops0;
-	int buf = udmabuf_create(64);
-
-	if (!ASSERT_GE(buf, 0, "udmabuf"))
-		return;
-	if (!ASSERT_OK(attach(c, "t_device", q3, 1, buf, strict), "attach t_device"))
-		goto out;
-	ASSERT_OK(steer(c, "tcp", 5304, 3), "steer tcp to 3");
-	drops0 = nsim_rx_stat(&c->p, "rx3_drops");
-	/* a stalled application keeps the buffers its data arrived in */
-	test__sh(IN_RX "sh -c 'python3 selftests/tools/hold.py 5304 60 4194304 >/dev/null 2>&1 &';"
-		 " for i in $(seq 300); do " IN_RX "ss -Htln 'sport = :5304' | grep -q . && break;"
-		 " sleep 0.1; done; " IN_TX "timeout %d python3 " STREAM " send " NSIM_RX_IP
-		 " 5304 %d >/dev/null 2>&1", slow() ? 30 : 3, 1 << 20);
-	s = queue_stats(c, 3);
-	ASSERT_EQ(s.device_total, 64, "device total");
-	if (strict) {
-		ASSERT_GT(s.strict_short, 0, "strict refills came up short");
-		ASSERT_EQ(s.bufs_host, 0, "strict never used host pages");
-		ASSERT_EQ(s.fallback_exhausted, 0, "no fallback in strict mode");
-		ASSERT_GT(nsim_rx_stat(&c->p, "rx3_drops") - drops0, 0, "NIC dropped");
-	} else {
-		ASSERT_GT(s.fallback_exhausted, 0, "exhaustion fell back");
-		ASSERT_GT(s.bufs_host, 0, "host pages filled in");
-		ASSERT_EQ(s.strict_short, 0, "not strict");
-	}
-	/* the idle receiver gives its buffers back as it exits */
-	test__sh("ip netns pids " NSIM_RX_NS " | xargs -r kill");
-	ASSERT_OK(detach(c, q3, 1), "detach");
-out:
-	close(buf);
-}
-
 static void unregister_mid_traffic(struct core *c)
 {
 	static const unsigned int q0[] = { 0 };
@@ -509,10 +471,9 @@ void test_bpfmp_core(void)
 		batch_split(&c);
 	if (test__start_subtest("garbage_verdict"))
 		garbage_verdict(&c);
-	if (test__start_subtest("exhaustion_fallback"))
-		exhaustion(&c, false);
-	if (test__start_subtest("exhaustion_strict"))
-		exhaustion(&c, true);
+	/* device memory exhaustion, with fallback and strict: devmem_e2e.sh,
+	 * where a devmem reader hoarding tokens exhausts it mid-stream
+	 */
 	if (test__start_subtest("unregister_mid_traffic"))
 		unregister_mid_traffic(&c);
 	if (test__start_subtest("bad_requests"))

@@ -215,14 +215,15 @@ static void restart_under_traffic(struct nsim_pair *p)
 	int i, tries;
 
 	ASSERT_OK(test__sh(IN_RX "iperf3 -s -1 -D -p 5202 && sleep 0.5 && "
-			   IN_TX "sh -c 'iperf3 -c " NSIM_RX_IP " -p 5202 -t 4 >/tmp/restart.log 2>&1 &'"),
+			   IN_TX "sh -c 'iperf3 -c " NSIM_RX_IP " -p 5202 -t 3 >/tmp/restart.log 2>&1 &'"),
 		  "start stream");
 	for (i = 0; i < 12; i++) {
 		ASSERT_OK(test__sh("echo '%d %d' >/sys/kernel/debug/netdevsim/netdevsim%u/ports/0/queue_reset",
 				   i % NQ, i % 2, p->rx.id), "queue_reset");
 		usleep(200000);
 	}
-	ASSERT_OK(test__sh("sleep 3; grep -q 'iperf Done' /tmp/restart.log"),
+	ASSERT_OK(test__sh("for i in $(seq %d); do grep -q 'iperf Done' /tmp/restart.log"
+			   " && exit 0; sleep 0.1; done; exit 1", 100),
 		  "stream survived restarts");
 	/* old pools go away once the stack returns their last buffers */
 	for (tries = 0; tries < 50; tries++) {
