@@ -139,26 +139,36 @@ static bool hds_refused(const struct ynl_sock *ys)
 	       strstr(ys->err.msg, "hds-thresh");
 }
 
-/* Detach @ql again after a failed --flow setup; prints why if it cannot. */
-static void undo_attach(struct ynl_sock *ys, const char *ifname,
-			unsigned int ifindex, const struct queue_list *ql)
+/* One detach request for @ql; 0, -ENOMEM, or -1 with the reason in @ys. */
+static int detach_queues(struct ynl_sock *ys, unsigned int ifindex,
+			 const struct queue_list *ql)
 {
 	struct bpf_mp_detach_req *req = bpf_mp_detach_req_alloc();
 	uint32_t *ids = ids_dup(ql);
-	char err[600];
+	int err;
 
 	if (!req || !ids) {
 		free(ids);
 		if (req)
 			bpf_mp_detach_req_free(req);
-		return;
+		return -ENOMEM;
 	}
 	bpf_mp_detach_req_set_ifindex(req, ifindex);
 	__bpf_mp_detach_req_set_queue_id(req, ids, ql->n);
-	if (bpf_mp_detach(ys, req))
+	err = bpf_mp_detach(ys, req) ? -1 : 0;
+	bpf_mp_detach_req_free(req);
+	return err;
+}
+
+/* Detach @ql again after a failed --flow setup; prints why if it cannot. */
+static void undo_attach(struct ynl_sock *ys, const char *ifname,
+			unsigned int ifindex, const struct queue_list *ql)
+{
+	char err[600];
+
+	if (detach_queues(ys, ifindex, ql) == -1)
 		fprintf(stderr, "mpctl: %s: detach again: %s\n", ifname,
 			nl_strerror(ys, err, sizeof(err)));
-	bpf_mp_detach_req_free(req);
 }
 
 /*
@@ -410,14 +420,12 @@ int cmd_detach(int argc, char **argv)
 		{ "--queues",	OPT_VALUE, NULL },
 		{ NULL,		OPT_FLAG,  NULL },
 	};
-	struct bpf_mp_detach_req *req = NULL;
 	const char *pos[1], *queues;
 	struct queue_list ql = {};
 	struct ynl_sock *ys = NULL;
 	char err[600], subj[256];
-	int npos, rc = MPCTL_FAIL;
+	int npos, rc = MPCTL_FAIL, err_no;
 	unsigned int ifindex;
-	uint32_t *ids;
 
 	if (opts_parse("detach", argc - 1, argv + 1, opts, pos, 1, &npos))
 		return usage_error("detach");
@@ -459,15 +467,10 @@ int cmd_detach(int argc, char **argv)
 			}
 	}
 
-	req = bpf_mp_detach_req_alloc();
-	ids = ids_dup(&ql);
-	if (!req || !ids) {
-		free(ids);
+	err_no = detach_queues(ys, ifindex, &ql);
+	if (err_no == -ENOMEM)
 		goto out;
-	}
-	bpf_mp_detach_req_set_ifindex(req, ifindex);
-	__bpf_mp_detach_req_set_queue_id(req, ids, ql.n);
-	if (bpf_mp_detach(ys, req)) {
+	if (err_no) {
 		fprintf(stderr, "mpctl: detach %s %s: %s\n", pos[0],
 			queues_subject(ys, &ql, subj, sizeof(subj)),
 			nl_strerror(ys, err, sizeof(err)));
@@ -476,8 +479,6 @@ int cmd_detach(int argc, char **argv)
 	flow_teardown(ys, pos[0], ifindex, &ql);
 	rc = MPCTL_OK;
 out:
-	if (req)
-		bpf_mp_detach_req_free(req);
 	if (ys)
 		ynl_sock_destroy(ys);
 	queue_list_free(&ql);
