@@ -51,7 +51,7 @@ kernel: deps
 
 # Nothing below rebuilds just because "kernel" ran: files depend on
 # vmlinux, which Kbuild relinks only when something changed.
-$(VMLINUX) $(UAPI): | kernel
+$(VMLINUX) $(UAPI): | kernel ;
 
 # --- libbpf and bpftool from the kernel tree ---------------------------------
 
@@ -161,7 +161,7 @@ ST	:= $(B)/selftests
 TEST_SRCS := $(sort $(wildcard selftests/prog_tests/*.c))
 TEST_NAMES := $(notdir $(TEST_SRCS:.c=))
 TEST_SKELS := $(patsubst selftests/progs/%.bpf.c,$(ST)/progs/%.skel.h,$(wildcard selftests/progs/*.bpf.c))
-ST_LIB_SRCS := selftests/test_progs.c selftests/nsim.c
+ST_LIB_SRCS := selftests/test_progs.c selftests/nsim.c selftests/mp.c
 
 $(ST)/tests.h: FORCE
 	$(Q)mkdir -p $(@D)

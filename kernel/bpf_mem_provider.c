@@ -10,13 +10,16 @@
  *
  * Pieces, in order: the policy registry (struct_ops), the per-queue
  * state, the memory provider that serves device memory to the queue's
- * bpfmp page_pool, the refill API drivers call, the policy kfuncs, and
- * the "bpf-mp" generic netlink family that attaches queues.
+ * bpfmp page_pool, the refill API drivers call, the policy kfuncs, the
+ * XDP kfuncs that hint future refills, and the "bpf-mp" generic netlink
+ * family that attaches queues.
  *
  * Locking: bpf_mp_mutex protects the registry, the queue list and every
  * queue's policy pointer updates.  The refill path (NAPI) reads the policy
  * under RCU and touches only its own queue's counters: NAPI serialises a
- * queue's refills, readers see each counter with READ_ONCE.
+ * queue's refills, readers see each counter with READ_ONCE.  XDP finds
+ * a queue through an RCU hash table keyed by its netdev_rx_queue; queues
+ * are freed after a grace period.
  */
 
 #include <linux/bpf.h>
@@ -26,6 +29,7 @@
 #include <linux/dma-buf.h>
 #include <linux/filter.h>
 #include <linux/genalloc.h>
+#include <linux/hashtable.h>
 #include <linux/init.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -42,6 +46,7 @@
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/memory_provider.h>
 #include <net/sock.h>
+#include <net/xdp.h>
 
 #include "devmem.h"
 #include "page_pool_priv.h"
@@ -78,6 +83,16 @@ enum bpf_mp_stat_id {
 	BPF_MP_STAT_BUFS_DEVICE,
 	BPF_MP_STAT_FALLBACKS,
 	BPF_MP_STAT_INFLIGHT_DEVICE,
+};
+
+/**
+ * enum bpf_mp_hint - what an XDP program says a frame is (bpf_xdp_mp_hint())
+ * @BPF_MP_HINT_HOST: traffic the host reads; host pages suit it
+ * @BPF_MP_HINT_DEVICE: traffic whose payload belongs in device memory
+ */
+enum bpf_mp_hint {
+	BPF_MP_HINT_HOST	= 0,
+	BPF_MP_HINT_DEVICE	= 1,
 };
 
 struct bpf_mp_queue;
@@ -127,9 +142,27 @@ struct bpf_mp_binding {
 	refcount_t users;
 };
 
+enum bpf_mp_counter {
+	BPF_MP_C_REFILLS_HOST,
+	BPF_MP_C_REFILLS_DEVICE,
+	BPF_MP_C_BUFS_HOST,
+	BPF_MP_C_BUFS_DEVICE,
+	BPF_MP_C_FB_NO_DEVICE,
+	BPF_MP_C_FB_EXHAUSTED,
+	BPF_MP_C_FB_NO_POLICY,
+	BPF_MP_C_FB_INVALID,
+	BPF_MP_C_STRICT_SHORT,
+	BPF_MP_C_HINTS_HOST,
+	BPF_MP_C_HINTS_DEVICE,
+	BPF_MP_C_MAX,
+};
+
 /**
  * struct bpf_mp_queue - bpfmp state of one RX queue (the provider's mp_priv)
  * @list: link in bpf_mp_queues
+ * @hnode: link in bpf_mp_by_rxq, for XDP
+ * @rxq: the queue's netdev_rx_queue, bpf_mp_by_rxq's key
+ * @rcu: frees the queue after XDP readers are done with it
  * @dev: the device (not referenced: the queue goes before the device)
  * @ifindex: @dev's ifindex, kept for pools that outlive the attachment
  * @queue_id: RX queue index
@@ -145,6 +178,9 @@ struct bpf_mp_binding {
  */
 struct bpf_mp_queue {
 	struct list_head list;
+	struct hlist_node hnode;
+	const struct netdev_rx_queue *rxq;
+	struct rcu_head rcu;
 	struct net_device *dev;
 	u32 ifindex;
 	u32 queue_id;
@@ -156,24 +192,14 @@ struct bpf_mp_queue {
 	spinlock_t pool_lock;	/* protects @pool */
 	struct page_pool *pool;
 	refcount_t refs;
-	u64 stats[10];
-};
-
-enum bpf_mp_counter {
-	BPF_MP_C_REFILLS_HOST,
-	BPF_MP_C_REFILLS_DEVICE,
-	BPF_MP_C_BUFS_HOST,
-	BPF_MP_C_BUFS_DEVICE,
-	BPF_MP_C_FB_NO_DEVICE,
-	BPF_MP_C_FB_EXHAUSTED,
-	BPF_MP_C_FB_NO_POLICY,
-	BPF_MP_C_FB_INVALID,
-	BPF_MP_C_STRICT_SHORT,
+	u64 stats[BPF_MP_C_MAX];
 };
 
 static DEFINE_MUTEX(bpf_mp_mutex);
 static LIST_HEAD(bpf_mp_policies);
 static LIST_HEAD(bpf_mp_queues);
+/* attached queues by netdev_rx_queue; written under bpf_mp_mutex */
+static DEFINE_HASHTABLE(bpf_mp_by_rxq, 6);
 
 static void bpf_mp_count(struct bpf_mp_queue *q, enum bpf_mp_counter c, u64 n)
 {
@@ -248,7 +274,7 @@ static void bpf_mp_queue_put(struct bpf_mp_queue *q)
 	if (!refcount_dec_and_test(&q->refs))
 		return;
 	bpf_mp_binding_put(q->binding);
-	kfree(q);
+	kfree_rcu(q, rcu);
 }
 
 /* Unlink a queue from bpfmp; pools that still use it keep it alive. */
@@ -266,6 +292,7 @@ static void bpf_mp_queue_release(struct bpf_mp_queue *q)
 	if (ops && ops->release)
 		ops->release(&ctx);
 	list_del(&q->list);
+	hash_del_rcu(&q->hnode);
 	RCU_INIT_POINTER(q->ops, NULL);
 	q->attached = false;
 	bpf_mp_queue_put(q);
@@ -363,6 +390,8 @@ static const struct memory_provider_ops bpf_mp_provider_ops = {
 	.destroy	= bpf_mp_pp_destroy,
 	.nl_fill	= bpf_mp_pp_nl_fill,
 	.uninstall	= bpf_mp_pp_uninstall,
+	/* XDP may run on the queue: the XDP core refuses device payload */
+	.xdp_safe	= true,
 };
 
 /* The refill API */
@@ -602,6 +631,29 @@ __bpf_kfunc int bpf_mp_split(struct bpf_mp_ctx *req, u32 device_count)
 	return 0;
 }
 
+/**
+ * bpf_mp_hints() - how many frames XDP hinted one way on this queue
+ * @req: the refill being decided
+ * @hint: an &enum bpf_mp_hint
+ *
+ * XDP programs on the queue hint each frame with bpf_xdp_mp_hint(); the
+ * queue counts hints of each kind since it was attached.  A policy keeps
+ * the values it saw last and compares to learn the recent traffic mix.
+ * Counts from generic XDP on several CPUs at once may miss a few hints.
+ *
+ * Return: the number of @hint hints, 0 for an unknown hint.
+ */
+__bpf_kfunc u64 bpf_mp_hints(struct bpf_mp_ctx *req, u32 hint)
+{
+	switch (hint) {
+	case BPF_MP_HINT_HOST:
+		return bpf_mp_counter_read(req->q, BPF_MP_C_HINTS_HOST);
+	case BPF_MP_HINT_DEVICE:
+		return bpf_mp_counter_read(req->q, BPF_MP_C_HINTS_DEVICE);
+	}
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(bpf_mp_kfunc_ids)
@@ -609,6 +661,7 @@ BTF_ID_FLAGS(func, bpf_mp_device_free)
 BTF_ID_FLAGS(func, bpf_mp_device_total)
 BTF_ID_FLAGS(func, bpf_mp_stat)
 BTF_ID_FLAGS(func, bpf_mp_split)
+BTF_ID_FLAGS(func, bpf_mp_hints)
 BTF_KFUNCS_END(bpf_mp_kfunc_ids)
 
 static struct bpf_struct_ops bpf_bpf_mp_ops;
@@ -628,6 +681,89 @@ static const struct btf_kfunc_id_set bpf_mp_kfunc_set = {
 	.owner	= THIS_MODULE,
 	.set	= &bpf_mp_kfunc_ids,
 	.filter	= bpf_mp_kfunc_filter,
+};
+
+/* kfuncs for XDP programs */
+
+/* The bpfmp queue @xdp was received on, or NULL.  Caller holds RCU. */
+static struct bpf_mp_queue *bpf_mp_xdp_queue(const struct xdp_buff *xdp)
+{
+	const struct xdp_rxq_info *xrxq = xdp->rxq;
+	const struct netdev_rx_queue *rxq;
+	struct bpf_mp_queue *q;
+
+	if (!xrxq || !xrxq->dev || xrxq->queue_index >= xrxq->dev->num_rx_queues)
+		return NULL;
+	rxq = __netif_get_rx_queue(xrxq->dev, xrxq->queue_index);
+	hash_for_each_possible_rcu(bpf_mp_by_rxq, q, hnode, (unsigned long)rxq)
+		if (q->rxq == rxq)
+			return q;
+	return NULL;
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * bpf_xdp_mp_hint() - tell the refill policy what kind of traffic this is
+ * @x: the XDP program's context
+ * @hint: an &enum bpf_mp_hint
+ *
+ * Counts the hint on the bpfmp queue the frame was received on, where
+ * the queue's policy reads it with bpf_mp_hints() at its next refill.
+ * The frame itself is not changed.
+ *
+ * Return: 0; -EINVAL for an unknown @hint; -ENODEV if the frame's RX
+ * queue has no bpfmp policy attached.
+ */
+__bpf_kfunc int bpf_xdp_mp_hint(struct xdp_md *x, u32 hint)
+{
+	struct bpf_mp_queue *q;
+
+	if (hint != BPF_MP_HINT_HOST && hint != BPF_MP_HINT_DEVICE)
+		return -EINVAL;
+	q = bpf_mp_xdp_queue((struct xdp_buff *)x);
+	if (!q)
+		return -ENODEV;
+	bpf_mp_count(q, hint == BPF_MP_HINT_DEVICE ? BPF_MP_C_HINTS_DEVICE :
+		     BPF_MP_C_HINTS_HOST, 1);
+	return 0;
+}
+
+/**
+ * bpf_xdp_mp_device_frags() - how many of the frame's frags are device memory
+ * @x: the XDP program's context
+ *
+ * Device-memory frags cannot be read or written from XDP: helpers that
+ * would touch their bytes fail with -EFAULT.  The linear part (headers,
+ * with header split) is always host memory.
+ *
+ * Return: the number of frags backed by net_iovs, 0 for a linear frame.
+ */
+__bpf_kfunc int bpf_xdp_mp_device_frags(struct xdp_md *x)
+{
+	struct xdp_buff *xdp = (struct xdp_buff *)x;
+	const struct skb_shared_info *sinfo;
+	int i, n = 0;
+
+	if (!xdp_buff_has_frags(xdp))
+		return 0;
+	sinfo = xdp_get_shared_info_from_buff(xdp);
+	for (i = 0; i < sinfo->nr_frags; i++)
+		n += netmem_is_net_iov(skb_frag_netmem(&sinfo->frags[i]));
+	return n;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(bpf_mp_xdp_kfunc_ids)
+BTF_ID_FLAGS(func, bpf_xdp_mp_hint)
+BTF_ID_FLAGS(func, bpf_xdp_mp_device_frags)
+BTF_KFUNCS_END(bpf_mp_xdp_kfunc_ids)
+
+/* registered for BPF_PROG_TYPE_XDP only: the verifier refuses them elsewhere */
+static const struct btf_kfunc_id_set bpf_mp_xdp_kfunc_set = {
+	.owner	= THIS_MODULE,
+	.set	= &bpf_mp_xdp_kfunc_ids,
 };
 
 /* struct_ops glue */
@@ -893,6 +1029,8 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 			goto out_rollback;
 		}
 		list_add_tail(&q->list, &bpf_mp_queues);
+		q->rxq = __netif_get_rx_queue(dev, qids[i]);
+		hash_add_rcu(bpf_mp_by_rxq, &q->hnode, (unsigned long)q->rxq);
 		qs[i] = q;
 		if (ops->init) {
 			struct bpf_mp_ctx ctx = {
@@ -975,6 +1113,8 @@ static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *inf
 		[BPF_MP_C_FB_NO_POLICY]		= BPF_MP_A_QUEUE_FALLBACK_NO_POLICY,
 		[BPF_MP_C_FB_INVALID]		= BPF_MP_A_QUEUE_FALLBACK_INVALID,
 		[BPF_MP_C_STRICT_SHORT]		= BPF_MP_A_QUEUE_STRICT_SHORT,
+		[BPF_MP_C_HINTS_HOST]		= BPF_MP_A_QUEUE_HINTS_HOST,
+		[BPF_MP_C_HINTS_DEVICE]		= BPF_MP_A_QUEUE_HINTS_DEVICE,
 	};
 	unsigned int c;
 	void *hdr;
@@ -1098,7 +1238,10 @@ static int __init bpf_mp_init(void)
 {
 	int err;
 
+	/* policy and XDP authors get the hint values from vmlinux.h */
+	BTF_TYPE_EMIT_ENUM(BPF_MP_HINT_DEVICE);
 	err = register_btf_kfunc_id_set(BPF_PROG_TYPE_STRUCT_OPS, &bpf_mp_kfunc_set);
+	err = err ?: register_btf_kfunc_id_set(BPF_PROG_TYPE_XDP, &bpf_mp_xdp_kfunc_set);
 	err = err ?: register_bpf_struct_ops(&bpf_bpf_mp_ops, bpf_mp_ops);
 	err = err ?: genl_register_family(&bpf_mp_nl_family);
 	return err;

@@ -16,7 +16,7 @@ MB=$((1 << 20))
 if [ "${DEBUG:-0}" = 0 ]; then SLOW=1 BYTES=$((16 * MB)); else SLOW=5 BYTES=$((4 * MB)); fi
 HALF=$((BYTES / 2))
 
-for p in static_map watermark split alternate; do
+for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
 done
 pair_up 60 4
@@ -289,6 +289,58 @@ coexist() {
 t coexist_upstream	coexist
 t coexist_detach	detach
 
+# XDP on bpfmp queues: provider.bpf.c's classifier hints device memory for
+# the ports it is given, the xdp_hint policy follows the hints.
+xdp_on() {
+	$IN_RX $MPCTL xdp attach "$RX_IF" --port 5700 --port 5701 &&
+		$IN_RX $MPCTL show "$RX_IF" --json-devices 2>/dev/null | grep -q mp_classify ||
+		$IN_RX $MPCTL show "$RX_IF" | grep -q mp_classify
+}
+t xdp_attach	xdp_on
+# A devmem TCP stream through XDP_PASS: hinted into device memory, intact.
+xdp_stream() {
+	stream_through 5700 xdp_hint "$HALF" || return 1
+	[ "$(result device 5700)" -gt 0 ]
+}
+t xdp_devmem_stream	xdp_stream
+t xdp_stream_detach	detach
+# @n datagrams to a port steered to queue 2
+udp_to() { # port n
+	$IN_TX python3 -c "import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
+	sleep $SLOW
+}
+# Traffic on queue 2 turns from device-port to host-port and back: the
+# refills follow within one refill batch.
+hint_switch() {
+	local rd rh
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy xdp_hint --udmabuf 16M >/dev/null &&
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5701 action 2 loc 10 >/dev/null &&
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5702 action 2 loc 11 >/dev/null || return 1
+	udp_to 5701 200
+	qfields 2 hints_device hints_host refills_device refills_host
+	[ "$Q_hints_device" -ge 150 ] && [ "$Q_refills_device" -gt 0 ] || return 1
+	rd=$Q_refills_device rh=$Q_refills_host
+	udp_to 5702 200
+	qfields 2 hints_device hints_host refills_device refills_host
+	echo "host traffic: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
+	[ "$Q_hints_host" -ge 150 ] && [ $((Q_refills_device - rd)) -le 1 ] &&
+		[ $((Q_refills_host - rh)) -gt 1 ] || return 1
+	rd=$Q_refills_device rh=$Q_refills_host
+	udp_to 5701 200
+	qfields 2 refills_device refills_host
+	echo "device traffic again: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
+	[ $((Q_refills_host - rh)) -le 1 ] && [ $((Q_refills_device - rd)) -gt 1 ]
+}
+t xdp_hint_switch	hint_switch
+xdp_off() {
+	$IN_RX ethtool -N "$RX_IF" delete 10 && $IN_RX ethtool -N "$RX_IF" delete 11 &&
+	detach && $IN_RX $MPCTL xdp detach "$RX_IF" &&
+	! $IN_RX $MPCTL show "$RX_IF" | grep -q mp_classify
+}
+t xdp_detach	xdp_off
+
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.
 device_removed() {
@@ -308,7 +360,7 @@ device_removed() {
 }
 t device_removed	device_removed
 
-for p in static_map watermark split alternate; do
+for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
 done
 pair_down 2>/dev/null

@@ -22,6 +22,7 @@
 #include <ynl.h>
 
 #include "bpf-mp-user.h"
+#include "mp.h"
 #include "nsim.h"
 #include "test_progs.h"
 #include "mp_policies.skel.h"
@@ -42,123 +43,28 @@ struct core {
 	int ifindex;		/* receiver's, in its netns */
 };
 
-/* A DEBUG=1 (KASAN, lockdep) kernel under TCG is several times slower. */
-static bool slow(void)
-{
-	const char *d = getenv("DEBUG");
-
-	return d && strcmp(d, "0");
-}
-
-/* A udmabuf of @pages pages: the test's stand-in for device memory. */
-static int udmabuf_create(unsigned int pages)
-{
-	struct udmabuf_create create = { .flags = UDMABUF_FLAGS_CLOEXEC };
-	int memfd, devfd, buf;
-
-	memfd = memfd_create("bpfmp-test", MFD_ALLOW_SEALING);
-	if (memfd < 0)
-		return -1;
-	create.memfd = memfd;
-	create.size = (__u64)pages * getpagesize();
-	if (ftruncate(memfd, create.size) ||
-	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) < 0) {
-		close(memfd);
-		return -1;
-	}
-	devfd = open("/dev/udmabuf", O_RDWR);
-	if (devfd < 0) {
-		close(memfd);
-		return -1;
-	}
-	buf = ioctl(devfd, UDMABUF_CREATE, &create);
-	close(devfd);
-	close(memfd);
-	return buf;
-}
-
 static int attach(struct core *c, const char *policy, const unsigned int *qs,
 		  unsigned int nq, int dmabuf, bool strict)
 {
-	struct bpf_mp_attach_req *req = bpf_mp_attach_req_alloc();
-	__u32 *ids = calloc(nq, sizeof(*ids));
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < nq; i++)
-		ids[i] = qs[i];
-	bpf_mp_attach_req_set_ifindex(req, c->ifindex);
-	__bpf_mp_attach_req_set_queue_id(req, ids, nq);
-	bpf_mp_attach_req_set_policy(req, policy);
-	if (dmabuf >= 0)
-		bpf_mp_attach_req_set_dmabuf_fd(req, dmabuf);
-	if (strict)
-		bpf_mp_attach_req_set_flags(req, BPF_MP_ATTACH_FLAGS_STRICT);
-	err = bpf_mp_attach(c->ys, req);
-	if (err)
-		fprintf(stderr, "attach: %s\n", c->ys->err.msg);
-	bpf_mp_attach_req_free(req);
-	return err ? -c->ys->err.code : 0;
+	return mp_attach(c->ys, c->ifindex, policy, qs, nq, dmabuf, strict);
 }
 
 static int detach(struct core *c, const unsigned int *qs, unsigned int nq)
 {
-	struct bpf_mp_detach_req *req = bpf_mp_detach_req_alloc();
-	__u32 *ids = calloc(nq, sizeof(*ids));
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < nq; i++)
-		ids[i] = qs[i];
-	bpf_mp_detach_req_set_ifindex(req, c->ifindex);
-	__bpf_mp_detach_req_set_queue_id(req, ids, nq);
-	err = bpf_mp_detach(c->ys, req);
-	bpf_mp_detach_req_free(req);
-	return err ? -c->ys->err.code : 0;
+	return mp_detach(c->ys, c->ifindex, qs, nq);
 }
 
-static const unsigned int all_q[NQ] = { 0, 1, 2, 3 };
-
-/* Counters of queue @q, or a zeroed struct (ifindex 0) if not attached. */
 static struct bpf_mp_queue_get_rsp queue_stats(struct core *c, unsigned int q)
 {
-	struct bpf_mp_queue_get_rsp out = {};
-	struct bpf_mp_queue_get_req_dump *req;
-	struct bpf_mp_queue_get_list *list;
-
-	req = bpf_mp_queue_get_req_dump_alloc();
-	bpf_mp_queue_get_req_dump_set_ifindex(req, c->ifindex);
-	list = bpf_mp_queue_get_dump(c->ys, req);
-	bpf_mp_queue_get_req_dump_free(req);
-	if (!list)
-		return out;
-	ynl_dump_foreach(list, it) {
-		if (it->_count.queue_id && it->queue_id[0] == q) {
-			out = *it;
-			out.queue_id = NULL;
-			out.policy = NULL;
-		}
-	}
-	bpf_mp_queue_get_list_free(list);
-	return out;
+	return mp_queue_stats(c->ys, c->ifindex, q);
 }
 
 static int attached_queues(struct core *c)
 {
-	struct bpf_mp_queue_get_req_dump *req;
-	struct bpf_mp_queue_get_list *list;
-	int n = 0;
-
-	req = bpf_mp_queue_get_req_dump_alloc();
-	list = bpf_mp_queue_get_dump(c->ys, req);
-	bpf_mp_queue_get_req_dump_free(req);
-	if (!list)
-		return -1;
-	ynl_dump_foreach(list, it)
-		n += it->ifindex == (__u32)c->ifindex;
-	bpf_mp_queue_get_list_free(list);
-	return n;
+	return mp_attached_queues(c->ys, c->ifindex);
 }
+
+static const unsigned int all_q[NQ] = { 0, 1, 2, 3 };
 
 /* Steer TCP/UDP port @port to queue @q on the receiver. */
 static int steer(struct core *c, const char *proto, int port, int q)
@@ -186,7 +92,7 @@ static void udp_burst(int port, int n)
 {
 	test__sh(IN_TX "python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
 		 "for i in range(%d): s.sendto(bytes(1200), (\"" NSIM_RX_IP "\", %d))'", n, port);
-	usleep(slow() ? 2000000 : 300000);
+	usleep(test__slow() ? 2000000 : 300000);
 }
 
 static void per_queue_choice(struct core *c)
@@ -374,14 +280,6 @@ static void kfunc_outside_policy(void)
 	xdp_calls_mp_kfunc__destroy(skel);
 }
 
-/* 0 once every dma-buf in the system is gone (bindings released theirs). */
-static int no_dmabufs_left(void)
-{
-	return test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
-			"/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
-			" grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo");
-}
-
 /* After detach, the device pools and the dma-buf binding drain to zero. */
 static void nothing_left(struct core *c)
 {
@@ -393,7 +291,7 @@ static void nothing_left(struct core *c)
 			       c->p.rx_if, c->p.rx_if), "pool dump");
 	ASSERT_FALSE(strstr(out, "detached 1"), "no pool left waiting for buffers");
 	/* every udmabuf the tests made is closed: bindings let go of them */
-	ASSERT_OK(no_dmabufs_left(),
+	ASSERT_OK(mp_no_dmabufs_left(),
 		  "no dma-buf left");
 }
 
@@ -434,7 +332,7 @@ static void check_removed(void)
 	bpf_mp_queue_get_list_free(list);
 	ynl_sock_destroy(ys);
 	ASSERT_EQ(n, 0, "queues of the removed device");
-	ASSERT_OK(no_dmabufs_left(),
+	ASSERT_OK(mp_no_dmabufs_left(),
 		  "its dma-buf released");
 }
 
