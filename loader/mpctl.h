@@ -155,10 +155,22 @@ void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_null(struct json *j, const char *key);
 
+/* xdp.c: XDP programs on bpfmp devices. */
+
+struct xdp_state {
+	uint32_t id;		/* the program's id; 0: none attached */
+	const char *mode;	/* "native", "generic" or "offload" */
+	char name[16];		/* "" if it could not be looked up */
+};
+
+/* The XDP program on @ifindex (native first): 0, or a negative errno. */
+int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
+
 /* Verbs: argv[0] is the verb. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_xdp(int argc, char **argv);
 
 #endif /* MPCTL_H */
