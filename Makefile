@@ -50,7 +50,10 @@ kernel: deps
 	$(Q)bash scripts/kernel.sh
 
 # Nothing below rebuilds just because "kernel" ran: files depend on
-# vmlinux, which Kbuild relinks only when something changed.
+# vmlinux, which Kbuild relinks only when something changed.  The empty
+# recipe keeps make's built-in "%: %.o" rule away: with "-o kernel" during
+# a kernel build, vmlinux.o is newer than vmlinux and make would link it
+# itself, and the failed link deletes Kbuild's vmlinux.
 $(VMLINUX) $(UAPI): | kernel ;
 
 # --- libbpf and bpftool from the kernel tree ---------------------------------

@@ -16,6 +16,14 @@
  * split       weight% of every batch from device memory, the rest host.
  * alternate   device memory and host pages in turn, batch by batch: a
  *             stream of mixed skbs, for testing devmem readers.
+ * xdp_hint    follows the traffic mix an XDP program reports with
+ *             bpf_xdp_mp_hint(): device memory while device hints
+ *             outnumber host hints, host pages otherwise.
+ *
+ * And one XDP program, mp_classify, which "mpctl xdp attach DEV --port P"
+ * attaches: it hints TCP/UDP frames to the ports in the map mp_dev_ports
+ * as device-memory traffic and all other TCP/UDP as host traffic, for
+ * xdp_hint to act on.
  *
  * Tunables live in the array map mp_config (see enum mp_cfg_key); an entry
  * whose "set" field is 0 means "use the .rodata default", which a loader
@@ -297,3 +305,253 @@ struct bpf_mp_ops alternate = {
 	.release	= (void *)alternate_release,
 	.name		= "alternate",
 };
+
+/* --- xdp_hint ------------------------------------------------------------- */
+
+/* What xdp_hint saw at the queue's previous select. */
+struct xh_state {
+	__u64 hints_host;	/* bpf_mp_hints(HOST) then */
+	__u64 hints_device;	/* bpf_mp_hints(DEVICE) then */
+	__u32 verdict;		/* and the verdict it gave */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MP_MAX_QUEUES);
+	__type(key, struct mp_qkey);
+	__type(value, struct xh_state);
+} xh_state SEC(".maps");
+
+/* Start from the counts as they are now, on host pages. */
+int BPF_MP_POLICY(xdp_hint_init, init, struct bpf_mp_ctx *req)
+{
+	struct mp_qkey k = qkey(req);
+	struct xh_state st = {
+		.hints_host = bpf_mp_hints(req, BPF_MP_HINT_HOST),
+		.hints_device = bpf_mp_hints(req, BPF_MP_HINT_DEVICE),
+		.verdict = BPF_MP_HOST,
+	};
+
+	bpf_map_update_elem(&xh_state, &k, &st, BPF_ANY);
+	return 0;
+}
+
+void BPF_MP_POLICY(xdp_hint_release, release, struct bpf_mp_ctx *req)
+{
+	struct mp_qkey k = qkey(req);
+
+	bpf_map_delete_elem(&xh_state, &k);
+}
+
+/* How much @now grew since @then; the counts only grow, but a stale
+ * state from an earlier attach must not make a huge delta.
+ */
+static __always_inline __u64 grew(__u64 now, __u64 then)
+{
+	return now >= then ? now - then : now;
+}
+
+u32 BPF_MP_POLICY(xdp_hint_select, select, struct bpf_mp_ctx *req)
+{
+	__u64 host = bpf_mp_hints(req, BPF_MP_HINT_HOST);
+	__u64 dev = bpf_mp_hints(req, BPF_MP_HINT_DEVICE);
+	struct mp_qkey k = qkey(req);
+	struct xh_state *st, fresh = {};
+	__u64 dhost, ddev;
+
+	/* The driver refills a restarted queue before init runs: the
+	 * counts start at 0 when the queue is attached.
+	 */
+	st = bpf_map_lookup_elem(&xh_state, &k);
+	if (!st) {
+		fresh.verdict = BPF_MP_HOST;
+		bpf_map_update_elem(&xh_state, &k, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&xh_state, &k);
+		if (!st)
+			return BPF_MP_HOST;
+	}
+	dhost = grew(host, st->hints_host);
+	ddev = grew(dev, st->hints_device);
+	st->hints_host = host;
+	st->hints_device = dev;
+	/* No hints since the last batch: the mix has not changed. */
+	if (dhost || ddev)
+		st->verdict = ddev > dhost ? BPF_MP_DEVICE : BPF_MP_HOST;
+	return st->verdict;
+}
+
+SEC(".struct_ops.link")
+struct bpf_mp_ops xdp_hint = {
+	.select		= (void *)xdp_hint_select,
+	.init		= (void *)xdp_hint_init,
+	.release	= (void *)xdp_hint_release,
+	.name		= "xdp_hint",
+};
+
+/* --- mp_classify (XDP) ---------------------------------------------------- */
+
+#define MP_MAX_PORTS	1024
+
+#ifndef ETH_P_IP
+#define ETH_P_IP	0x0800
+#endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6	0x86DD
+#endif
+#ifndef ETH_P_8021Q
+#define ETH_P_8021Q	0x8100
+#endif
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD	0x88A8
+#endif
+#define MP_IP_OFFSET	0x1fff	/* iphdr.frag_off: the fragment offset */
+
+/*
+ * Destination ports (u16, host byte order) whose traffic belongs in device
+ * memory; the value is not used.  "mpctl xdp attach --port" fills it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MP_MAX_PORTS);
+	__type(key, __u16);
+	__type(value, __u8);
+} mp_dev_ports SEC(".maps");
+
+/* Index into mp_classify_stats: what mp_classify did with frames. */
+enum mp_cls_stat {
+	MP_CLS_DEVICE		= 0,	/* hinted BPF_MP_HINT_DEVICE */
+	MP_CLS_HOST		= 1,	/* hinted BPF_MP_HINT_HOST */
+	MP_CLS_NONE		= 2,	/* not TCP/UDP (or not parsed): no hint */
+	MP_CLS_HINT_ERR		= 3,	/* bpf_xdp_mp_hint() failed: not bpfmp */
+	MP_CLS_DEV_FRAMES	= 4,	/* had device-memory frags */
+	MP_CLS_MAX,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MP_CLS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} mp_classify_stats SEC(".maps");
+
+/* 802.1Q/802.1ad tag: not every kernel config has struct vlan_hdr in BTF. */
+struct mp_vlan_hdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+/* The fixed IPv6 header, likewise (the test kernel has no CONFIG_IPV6). */
+struct mp_ipv6_hdr {
+	__u8 ver_tc;
+	__u8 tc_flow[3];
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* Enough of a TCP or UDP header for the ports. */
+struct mp_l4_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+static __always_inline void cls_count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&mp_classify_stats, &stat);
+
+	if (n)
+		*n += 1;	/* per-CPU: no atomics needed */
+}
+
+/*
+ * The TCP/UDP destination port (host order) of the frame, or -1 if it is
+ * not TCP/UDP or its headers are not all in the linear part.  Header split
+ * puts them there on bpfmp queues; the payload may be device memory that
+ * cannot be read anyway.
+ */
+static __always_inline int frame_dport(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct mp_l4_ports *ports;
+	struct ethhdr *eth = data;
+	void *l3 = eth + 1, *l4;
+	__be16 proto;
+	__u8 ipproto;
+
+	if (l3 > end)
+		return -1;
+	proto = eth->h_proto;
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		struct mp_vlan_hdr *vh = l3;
+
+		if ((void *)(vh + 1) > end)
+			return -1;
+		proto = vh->proto;
+		l3 = vh + 1;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = l3;
+		__u32 ihl;
+
+		if ((void *)(iph + 1) > end)
+			return -1;
+		ihl = iph->ihl;
+		if (ihl < 5)
+			return -1;
+		/* later fragments carry no L4 header */
+		if (iph->frag_off & bpf_htons(MP_IP_OFFSET))
+			return -1;
+		ipproto = iph->protocol;
+		l4 = l3 + ihl * 4;	/* options included */
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct mp_ipv6_hdr *ip6 = l3;
+
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		ipproto = ip6->nexthdr;	/* extension headers: not classified */
+		l4 = ip6 + 1;
+	} else {
+		return -1;
+	}
+
+	/* constant sizes per branch: the verifier tracks them on l4 itself */
+	if (ipproto == IPPROTO_TCP) {
+		if (l4 + sizeof(struct tcphdr) > end)
+			return -1;
+	} else if (ipproto == IPPROTO_UDP) {
+		if (l4 + sizeof(struct udphdr) > end)
+			return -1;
+	} else {
+		return -1;
+	}
+	ports = l4;
+	return bpf_ntohs(ports->dest);
+}
+
+SEC("xdp.frags")
+int mp_classify(struct xdp_md *ctx)
+{
+	int dport = frame_dport(ctx);
+	__u32 hint;
+	__u16 port;
+
+	if (bpf_xdp_mp_device_frags(ctx) > 0)
+		cls_count(MP_CLS_DEV_FRAMES);
+	if (dport < 0) {
+		cls_count(MP_CLS_NONE);
+		return XDP_PASS;
+	}
+	port = (__u16)dport;
+	hint = bpf_map_lookup_elem(&mp_dev_ports, &port) ?
+	       BPF_MP_HINT_DEVICE : BPF_MP_HINT_HOST;
+	if (bpf_xdp_mp_hint(ctx, hint))
+		cls_count(MP_CLS_HINT_ERR);
+	else
+		cls_count(hint == BPF_MP_HINT_DEVICE ? MP_CLS_DEVICE : MP_CLS_HOST);
+	return XDP_PASS;
+}

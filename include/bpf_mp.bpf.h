@@ -81,4 +81,53 @@ extern __u64 bpf_mp_stat(struct bpf_mp_ctx *req, __u32 counter) __ksym;
  */
 extern int bpf_mp_split(struct bpf_mp_ctx *req, __u32 device_count) __ksym;
 
+/**
+ * bpf_mp_hints() - how many frames XDP hinted one way on the queue
+ * @req: the policy's context
+ * @hint: an &enum bpf_mp_hint
+ *
+ * XDP programs on the queue hint frames with bpf_xdp_mp_hint().  The
+ * count only grows: a policy keeps the value it saw last and takes the
+ * difference to learn the recent traffic mix.
+ *
+ * Return: frames hinted @hint since the queue was attached; 0 for an
+ * unknown hint.
+ */
+extern __u64 bpf_mp_hints(struct bpf_mp_ctx *req, __u32 hint) __ksym;
+
+/*
+ * kfuncs for XDP programs (the verifier refuses them in any other program
+ * type).  On a bpfmp queue header split is always on, so the program must
+ * be frags-aware, SEC("xdp.frags"): the headers are in the linear part,
+ * the payload may be in frags of device memory.
+ */
+
+/**
+ * bpf_xdp_mp_hint() - tell the queue's refill policy what a frame is
+ * @ctx: the XDP program's context
+ * @hint: an &enum bpf_mp_hint: BPF_MP_HINT_HOST for traffic the host
+ *	reads, BPF_MP_HINT_DEVICE for traffic whose payload belongs in
+ *	device memory
+ *
+ * Counts the hint on the bpfmp queue the frame arrived on; the policy
+ * reads the counts with bpf_mp_hints() at its next refill.  The frame is
+ * not changed.
+ *
+ * Return: 0; -EINVAL for an unknown @hint; -ENODEV if the frame's RX
+ * queue has no bpfmp policy attached.
+ */
+extern int bpf_xdp_mp_hint(struct xdp_md *ctx, __u32 hint) __ksym;
+
+/**
+ * bpf_xdp_mp_device_frags() - how many of the frame's frags are device memory
+ * @ctx: the XDP program's context
+ *
+ * Device-memory frags (net_iovs) cannot be read: bpf_xdp_load_bytes() and
+ * friends fail with -EFAULT on them.  The linear part is always host
+ * memory and readable by direct packet access.
+ *
+ * Return: the number of device-memory frags, 0 for a linear frame.
+ */
+extern int bpf_xdp_mp_device_frags(struct xdp_md *ctx) __ksym;
+
 #endif /* BPFMP_BPF_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mpctl: attach bpfmp refill policies (struct_ops bpf_mp_ops) to RX queues,
- * show what they do, and load policies.  Talks to the kernel over the
- * "bpf-mp" generic netlink family (YNL) and libbpf.
+ * show what they do, load policies, and attach the XDP programs that hint
+ * them.  Talks to the kernel over the "bpf-mp" generic netlink family
+ * (YNL) and libbpf.
  *
  * Exit status: 0 success, 1 the operation failed (the reason is printed,
  * naming the object), 2 bad command line.
@@ -19,6 +20,7 @@ static const char usage[] =
 "  detach IF [--queues LIST]\n"
 "  show [IF] [--json] [--pretty] [--watch [SEC]]\n"
 "  policy load OBJ [--pin DIR] | policy unload NAME [--pin DIR] | policy list\n"
+"  xdp attach IF [OBJ] [--prog NAME] [--port P]... [--generic] | xdp detach IF\n"
 "  help [VERB]\n"
 "\n"
 "'mpctl VERB --help' describes a verb.  Exit status: 0 done, 1 failed,\n"
@@ -34,6 +36,7 @@ static const struct verb verbs[] = {
 	{ "detach", cmd_detach },
 	{ "show",   cmd_show },
 	{ "policy", cmd_policy },
+	{ "xdp",    cmd_xdp },
 };
 
 static const struct verb *verb_find(const char *name)

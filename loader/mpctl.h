@@ -27,6 +27,7 @@ enum opt_arg {
 	OPT_FLAG,		/* --strict */
 	OPT_VALUE,		/* --policy NAME or --policy=NAME */
 	OPT_OPTIONAL_NUM,	/* --watch [SEC]: takes the next word if numeric */
+	OPT_MULTI,		/* --port P, repeatable: values joined with ',' */
 };
 
 struct opt {
@@ -43,6 +44,8 @@ struct opt {
 int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
 	       const char **pos, int max_pos, int *npos);
 const char *opt_val(const struct opt *opts, const char *name);
+/* Free what opts_parse() allocated for OPT_MULTI options (also on error). */
+void opts_free(struct opt *opts);
 
 /* A sorted, duplicate-free list of queue ids. */
 struct queue_list {
@@ -119,6 +122,20 @@ int flow_state_save(unsigned int ifindex, const char *what,
 int flow_state_take(unsigned int ifindex, const char *what,
 		    struct flow_undo *u);
 
+/* libbpf_log.c: libbpf's messages. */
+
+/*
+ * Send libbpf's warnings to stderr (all its messages with MPCTL_VERBOSE=1).
+ * @keep_extack: keep the kernel's netlink error message it reports for
+ * libbpf_log_extack() instead of printing it.
+ */
+void libbpf_log_init(bool keep_extack);
+void libbpf_log_extack_clear(void);
+/* The kernel's message for the last failed libbpf netlink call, or NULL. */
+const char *libbpf_log_extack(void);
+/* libbpf's errors (LIBBPF_ERRNO__*) and errnos alike; @err is negative. */
+const char *bpf_strerror(int err, char *buf, size_t len);
+
 /* json.c: a minimal JSON writer on stdout, bpftool style. */
 
 struct json {
@@ -138,10 +155,22 @@ void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_null(struct json *j, const char *key);
 
+/* xdp.c: XDP programs on bpfmp devices. */
+
+struct xdp_state {
+	uint32_t id;		/* the program's id; 0: none attached */
+	const char *mode;	/* "native", "generic" or "offload" */
+	char name[16];		/* "" if it could not be looked up */
+};
+
+/* The XDP program on @ifindex (native first): 0, or a negative errno. */
+int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
+
 /* Verbs: argv[0] is the verb. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_xdp(int argc, char **argv);
 
 #endif /* MPCTL_H */

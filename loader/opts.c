@@ -16,6 +16,32 @@ static struct opt *opt_find(struct opt *opts, const char *name, size_t len)
 	return NULL;
 }
 
+/* OPT_MULTI: append @v to o->val, which is malloc'ed and comma-joined. */
+static int opt_multi_add(const char *verb, struct opt *o, const char *v)
+{
+	size_t old = o->val ? strlen(o->val) : 0;
+	char *joined;
+
+	if (!v) {
+		fprintf(stderr, "mpctl %s: %s needs a value\n", verb, o->name);
+		return -1;
+	}
+	if (!*v) {
+		fprintf(stderr, "mpctl %s: %s: empty value\n", verb, o->name);
+		return -1;
+	}
+	joined = realloc((char *)o->val, old + strlen(v) + 2);
+	if (!joined) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	if (old)
+		joined[old++] = ',';
+	strcpy(joined + old, v);
+	o->val = joined;
+	return 0;
+}
+
 int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
 	       const char **pos, int max_pos, int *npos)
 {
@@ -72,6 +98,11 @@ int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
 				return -1;
 			}
 			break;
+		case OPT_MULTI:
+			if (opt_multi_add(verb, o, eq ? eq + 1 :
+					  i + 1 < argc ? argv[++i] : NULL))
+				return -1;
+			break;
 		case OPT_OPTIONAL_NUM:
 			if (eq)
 				o->val = eq + 1;
@@ -83,6 +114,15 @@ int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
 		}
 	}
 	return 0;
+}
+
+void opts_free(struct opt *opts)
+{
+	for (struct opt *o = opts; o->name; o++) {
+		if (o->arg == OPT_MULTI)
+			free((char *)o->val);
+		o->val = NULL;
+	}
 }
 
 const char *opt_val(const struct opt *opts, const char *name)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +37,6 @@ static int usage_error(void)
 {
 	fprintf(stderr, "Try 'mpctl policy --help'.\n");
 	return MPCTL_USAGE;
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	const char *v = getenv("MPCTL_VERBOSE");
-
-	if (level != LIBBPF_WARN && !(v && *v && strcmp(v, "0")))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
 }
 
 /*
@@ -88,14 +77,6 @@ static int pin_dir_check(const char *dir)
 	return 0;
 }
 
-/* libbpf's errors (LIBBPF_ERRNO__*) and errnos alike. */
-static const char *bpf_strerror(int err, char *buf, size_t len)
-{
-	if (libbpf_strerror(err, buf, len))
-		snprintf(buf, len, "%s", strerror(-err));
-	return buf;
-}
-
 static int pin_path(char *buf, size_t len, const char *dir, const char *name)
 {
 	if ((size_t)snprintf(buf, len, "%s/%s", dir, name) >= len) {
@@ -115,7 +96,7 @@ static int policy_load(const char *file, const char *dir)
 	int rc = MPCTL_FAIL;
 	bool made_dir = false;
 
-	libbpf_set_print(libbpf_print);
+	libbpf_log_init(false);
 	obj = bpf_object__open_file(file, NULL);
 	if (!obj) {
 		fprintf(stderr, "mpctl: policy load %s: %s\n", file,

@@ -23,7 +23,10 @@ static const char show_usage[] =
 "batches) served by host pages/device memory; FALLBACKS sums the refills\n"
 "that wanted device memory or a verdict and got host pages (no device\n"
 "memory bound, exhausted, policy not registered, invalid verdict);\n"
-"DEV_FREE/TOTAL are buffers of the queue's dma-buf binding.\n";
+"HINTS_HOST/HINTS_DEV count frames an XDP program hinted as host or\n"
+"device-memory traffic (bpf_xdp_mp_hint()); DEV_FREE/TOTAL are buffers of\n"
+"the queue's dma-buf binding; XDP is the device's XDP program as\n"
+"NAME(ID,MODE), MODE native, generic or offload, or '-'.\n";
 
 static int by_queue(const void *a, const void *b)
 {
@@ -63,14 +66,36 @@ static uint64_t fallbacks(const struct bpf_mp_queue_get_rsp *q)
 	       q->fallback_no_policy + q->fallback_invalid;
 }
 
+/* The last device's XDP program: the queues come sorted by device. */
+struct xdp_cache {
+	unsigned int ifindex;
+	int err;
+	struct xdp_state xs;
+};
+
+/* The XDP program of @ifindex; NULL if there is none or it cannot be told. */
+static const struct xdp_state *xdp_of(struct xdp_cache *c,
+				      unsigned int ifindex)
+{
+	if (c->ifindex != ifindex) {
+		c->ifindex = ifindex;
+		c->err = xdp_state_get(ifindex, &c->xs);
+	}
+	return c->err || !c->xs.id ? NULL : &c->xs;
+}
+
 static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
 {
-	printf("%-15s %5s  %-15s %12s %12s %10s %15s  %s\n", "IF", "QUEUE",
-	       "POLICY", "HOST_REFILLS", "DEV_REFILLS", "FALLBACKS",
-	       "DEV_FREE/TOTAL", "FLAGS");
+	struct xdp_cache xc = {};
+
+	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %s\n",
+	       "IF", "QUEUE", "POLICY", "HOST_REFILLS", "DEV_REFILLS",
+	       "FALLBACKS", "HINTS_HOST", "HINTS_DEV", "DEV_FREE/TOTAL",
+	       "FLAGS", "XDP");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct bpf_mp_queue_get_rsp *q = qs[i];
-		char ifname[IF_NAMESIZE + 12], dev[48], fl[64];
+		char ifname[IF_NAMESIZE + 12], dev[48], fl[64], xdp[64];
+		const struct xdp_state *xs = xdp_of(&xc, q->ifindex);
 
 		if (q->_present.dmabuf_id || q->_present.device_total)
 			snprintf(dev, sizeof(dev), "%llu/%llu",
@@ -78,14 +103,21 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
 				 (unsigned long long)q->device_total);
 		else
 			snprintf(dev, sizeof(dev), "-");
-		printf("%-15s %5u  %-15s %12llu %12llu %10llu %15s  %s\n",
+		if (xs)
+			snprintf(xdp, sizeof(xdp), "%s(%u,%s)",
+				 xs->name[0] ? xs->name : "?", xs->id, xs->mode);
+		else
+			snprintf(xdp, sizeof(xdp), "-");
+		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %s\n",
 		       netdev_name(q->ifindex, ifname, sizeof(ifname)),
 		       q->_count.queue_id ? q->queue_id[0] : 0,
 		       q->policy ? q->policy : "-",
 		       (unsigned long long)q->refills_host,
 		       (unsigned long long)q->refills_device,
-		       (unsigned long long)fallbacks(q), dev,
-		       flags_str(q->flags, fl, sizeof(fl)));
+		       (unsigned long long)fallbacks(q),
+		       (unsigned long long)q->hints_host,
+		       (unsigned long long)q->hints_device, dev,
+		       flags_str(q->flags, fl, sizeof(fl)), xdp);
 	}
 }
 
@@ -100,10 +132,12 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		       bool pretty)
 {
 	struct json j = { .first = true, .pretty = pretty };
+	struct xdp_cache xc = {};
 
 	json_begin_array(&j);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct bpf_mp_queue_get_rsp *q = qs[i];
+		const struct xdp_state *xs = xdp_of(&xc, q->ifindex);
 		char ifname[IF_NAMESIZE + 12];
 
 		json_begin_object(&j);
@@ -137,6 +171,21 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		JSON_COUNTER(&j, q, strict_short);
 		JSON_COUNTER(&j, q, device_free);
 		JSON_COUNTER(&j, q, device_total);
+		JSON_COUNTER(&j, q, hints_host);
+		JSON_COUNTER(&j, q, hints_device);
+		if (xs) {
+			json_key(&j, "xdp");
+			json_begin_object(&j);
+			json_u64(&j, "id", xs->id);
+			if (xs->name[0])
+				json_str(&j, "name", xs->name);
+			else
+				json_null(&j, "name");
+			json_str(&j, "mode", xs->mode);
+			json_end_object(&j);
+		} else {
+			json_null(&j, "xdp");
+		}
 		json_end_object(&j);
 	}
 	json_end_array(&j);
@@ -236,6 +285,8 @@ int cmd_show(int argc, char **argv)
 	ys = nl_open();
 	if (!ys)
 		return MPCTL_FAIL;
+	/* the XDP column's lookups: no libbpf chatter in the table */
+	libbpf_log_init(true);
 	for (;;) {
 		struct timespec ts = { .tv_sec = (time_t)interval };
 

@@ -4,7 +4,11 @@
 # Run on the host: bash selftests/mpctl_args.sh [build/mpctl]
 set -u
 mpctl=${1:-$(dirname "$0")/../build/mpctl}
-pass=0 fail=0
+pass=0 fail=0 skip=0
+# mpctl xdp's default object, bpf/provider.bpf.o beside the binary
+bin_dir=$(cd "$(dirname "$mpctl")" && pwd -P)
+provider=$bin_dir/bpf/provider.bpf.o
+xdp_count=$bin_dir/selftests/progs/xdp_count.bpf.o
 
 # check EXIT 'STDERR-SUBSTRING' ARGS...
 check() {
@@ -22,6 +26,18 @@ check() {
 
 check 2 'Usage: mpctl'			# no verb
 check 2 "unknown verb 'frob'"		frob
+# check_with FILE EXIT 'STDERR-SUBSTRING' ARGS...: skipped without FILE
+check_with() {
+	local file=$1
+	shift
+	if [ -e "$file" ]; then
+		check "$@"
+	else
+		skip=$((skip + 1))
+		echo "SKIP: mpctl ${*:3}: no $file (make bpf selftests)"
+	fi
+}
+
 check 0 ''				--help
 check 0 ''				attach --help
 check 0 ''				help show
@@ -57,6 +73,32 @@ check 2 'missing object file'		policy load
 check 2 'not a policy name'		policy unload a/b
 check 2 'takes no arguments'		policy list extra
 check 1 'policy load /nonexistent.o'	policy load /nonexistent.o
+# mpctl xdp: every case fails before anything is loaded or attached
+check 0 ''				xdp --help
+check 0 ''				help xdp
+check 2 'missing subcommand (attach, detach)' xdp
+check 2 "unknown subcommand 'frob'"	xdp frob
+check 2 'xdp attach: missing interface'	xdp attach
+check 2 'xdp detach: missing interface'	xdp detach
+check 2 "'70000' is not a port (1-65535)" xdp attach lo --port 70000
+check 2 "'0' is not a port"		xdp attach lo --port 0
+check 2 "'http' is not a port"		xdp attach lo --port 5201 --port http
+check 2 "'-1' is not a port"		xdp attach lo --port=-1
+check 2 "'5201,,5202': empty item"	xdp attach lo --port 5201,,5202
+check 2 '--port needs a value'		xdp attach lo --port
+check 2 '--prog: empty value'		xdp attach lo --prog=
+check 2 "unknown option '--native'"	xdp attach lo --native
+check 2 'takes no options'		xdp detach lo --generic
+check 2 "unexpected argument 'x'"	xdp detach lo x
+check 1 'xdp attach: nosuch0: no such interface' xdp attach nosuch0 --port 80
+check 1 'xdp detach: nosuch0: no such interface' xdp detach nosuch0
+check 1 'open /nonexistent.o: '		xdp attach lo /nonexistent.o
+check_with "$provider" 1 "lo: no program 'nosuch' in $provider" xdp attach lo "$provider" --prog nosuch
+check_with "$provider" 1 "lo: no program 'nosuch' in $provider" xdp attach lo --prog nosuch
+check_with "$provider" 1 "'watermark_select' in $provider is struct_ops, not XDP" \
+	xdp attach lo --prog watermark_select
+check_with "$xdp_count" 1 "--port: no map mp_dev_ports in $xdp_count" \
+	xdp attach lo "$xdp_count" --prog xdp_count --port 80
 
-echo "Summary: $pass PASSED, 0 SKIPPED, $fail FAILED"
+echo "Summary: $pass PASSED, $skip SKIPPED, $fail FAILED"
 [ "$fail" = 0 ]
