@@ -4,7 +4,8 @@
 # with bpftool, static_map (host) on queues 0-1, watermark with device
 # memory on queues 2-3, traffic, and mpctl show before and after; then the
 # devmem TCP receiver (examples/devmem_rx) on a queue whose policy mixes
-# device memory and host pages.
+# device memory and host pages; last, an XDP classifier hinting a queue
+# whose xdp_hint policy switches providers as the traffic mix changes.
 set -eu
 cd "$(dirname "$0")/.."
 . selftests/lib.sh
@@ -60,4 +61,28 @@ $IN_TX python3 selftests/tools/stream.py send $RX_IP 6004 $((16 << 20)) >/dev/nu
 wait $rx
 run $IN_RX $MPCTL show "$RX_IF"
 run $IN_RX $MPCTL detach "$RX_IF"
+
+say "XDP hints: the classifier marks UDP 6101 as device-memory traffic, xdp_hint follows"
+run $IN_RX build/selftests/nltool hds "$RX_IF" on 0
+run $IN_RX $MPCTL xdp attach "$RX_IF" --port 6101
+run $IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy xdp_hint --udmabuf 16M
+run $IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 6101 action 1
+run $IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 6102 action 1
+udp() { # port n: n datagrams of 1200 bytes
+	$IN_TX python3 -c "import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
+	sleep 1
+}
+say "300 datagrams to 6101 (device-memory traffic): refills come from device memory"
+udp 6101 300
+run $IN_RX $MPCTL show "$RX_IF"
+say "300 datagrams to 6102 (host traffic): the next refills are host pages"
+udp 6102 300
+run $IN_RX $MPCTL show "$RX_IF"
+say "back to 6101: device memory again"
+udp 6101 300
+run $IN_RX $MPCTL show "$RX_IF"
+run $IN_RX $MPCTL detach "$RX_IF"
+run $IN_RX $MPCTL xdp detach "$RX_IF"
 pair_down

@@ -27,6 +27,7 @@ echo "-- cli --"
 	bash selftests/mpctl_args.sh build/mpctl
 	bash selftests/cli/mpctl_e2e.sh
 	bash selftests/cli/devmem_e2e.sh
+	bash selftests/cli/xdp_e2e.sh
 } >"$results/cli.log" 2>&1
 [ $? -eq 0 ] || rc=1
 cat "$results/cli.log"

@@ -8,13 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
-MPCTL=build/mpctl DEVRX=build/devmem_rx NLTOOL=build/selftests/nltool
-MB=$((1 << 20))
-# a DEBUG=1 (KASAN, lockdep) kernel under TCG is several times slower
-# BYTES for the streams that show where payload lands, HALF where the
-# point is elsewhere (fallback, coexistence)
-if [ "${DEBUG:-0}" = 0 ]; then SLOW=1 BYTES=$((16 * MB)); else SLOW=5 BYTES=$((4 * MB)); fi
-HALF=$((BYTES / 2))
+. selftests/cli/devmem_lib.sh
 
 for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
@@ -32,69 +26,6 @@ verdict() { # queue device|host
 		true
 	fi
 }
-# What --flow may touch and must give back: header split and ntuple rules.
-nic_state() { $IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"; }
-# A field of queue Q in "mpctl show --json".
-qfield() { # queue field
-	$IN_RX $MPCTL show "$RX_IF" --json |
-		python3 -c "import json, sys; print([e for e in json.load(sys.stdin) if e['queue'] == $1][0]['$2'])"
-}
-
-# Fields of queue Q in "mpctl show --json" as $Q_<field>, printed.
-qfields() { # queue field...
-	local q=$1
-	shift
-	eval "$($IN_RX $MPCTL show "$RX_IF" --json | python3 -c "
-import json, sys
-e = [e for e in json.load(sys.stdin) if e['queue'] == $q][0]
-for f in sys.argv[1:]:
-    print('Q_%s=%d' % (f, e[f]))" "$@")"
-	for f in "$@"; do eval "echo $f \$Q_$f"; done
-}
-
-# devmem_rx in the receiver's netns; its output (and mpctl's) in /tmp/devrx.PORT
-devrx_start() { # port devmem_rx-args... -- attach-cmd...
-	local port=$1
-	shift
-	rm -f /tmp/devrx."$port"
-	$IN_RX $DEVRX --port "$port" "$@" >/tmp/devrx."$port" 2>&1 &
-	DEVRX_PID=$!
-	for _ in $(seq $((300 * SLOW))); do
-		grep -q '^listening' /tmp/devrx."$port" && return 0
-		kill -0 $DEVRX_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	cat /tmp/devrx."$port"
-	return 1
-}
-# Wait for devmem_rx; show its output; its status.
-devrx_wait() { # port
-	local rc
-	wait "$DEVRX_PID"
-	rc=$?
-	cat /tmp/devrx."$1"
-	return $rc
-}
-send() { # port bytes
-	$IN_TX timeout $((60 * SLOW)) python3 selftests/tools/stream.py send $RX_IP "$1" "$2" >/dev/null
-}
-# "host H device D tokens N ok" -> the number after word $1
-result() { # host|device|tokens port
-	awk -v k="$1" '$1 == "host" { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' /tmp/devrx."$2"
-}
-ok_line() { grep -q "^host .* ok$" /tmp/devrx."$1"; }
-
-# One stream into queue 2 with POLICY; checks the receiver's verdict.
-stream_through() { # port policy bytes [devmem_rx-args...]
-	local port=$1 policy=$2 bytes=$3
-	shift 3
-	devrx_start "$port" --size 16 --expect "$bytes" "$@" -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy "$policy" --flow tcp:"$port" ||
-		return 1
-	send "$port" "$bytes" || { kill $DEVRX_PID; devrx_wait "$port"; return 1; }
-	devrx_wait "$port" && ok_line "$port"
-}
-detach() { $IN_RX $MPCTL detach "$RX_IF"; }
 
 t policy_load	$MPCTL policy load build/bpf/provider.bpf.o
 BEFORE=$(nic_state)
@@ -288,58 +219,6 @@ coexist() {
 }
 t coexist_upstream	coexist
 t coexist_detach	detach
-
-# XDP on bpfmp queues: provider.bpf.c's classifier hints device memory for
-# the ports it is given, the xdp_hint policy follows the hints.
-xdp_on() {
-	$IN_RX $MPCTL xdp attach "$RX_IF" --port 5700 --port 5701 &&
-		$IN_RX $MPCTL show "$RX_IF" --json-devices 2>/dev/null | grep -q mp_classify ||
-		$IN_RX $MPCTL show "$RX_IF" | grep -q mp_classify
-}
-t xdp_attach	xdp_on
-# A devmem TCP stream through XDP_PASS: hinted into device memory, intact.
-xdp_stream() {
-	stream_through 5700 xdp_hint "$HALF" || return 1
-	[ "$(result device 5700)" -gt 0 ]
-}
-t xdp_devmem_stream	xdp_stream
-t xdp_stream_detach	detach
-# @n datagrams to a port steered to queue 2
-udp_to() { # port n
-	$IN_TX python3 -c "import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
-	sleep $SLOW
-}
-# Traffic on queue 2 turns from device-port to host-port and back: the
-# refills follow within one refill batch.
-hint_switch() {
-	local rd rh
-	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy xdp_hint --udmabuf 16M >/dev/null &&
-	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5701 action 2 loc 10 >/dev/null &&
-	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5702 action 2 loc 11 >/dev/null || return 1
-	udp_to 5701 200
-	qfields 2 hints_device hints_host refills_device refills_host
-	[ "$Q_hints_device" -ge 150 ] && [ "$Q_refills_device" -gt 0 ] || return 1
-	rd=$Q_refills_device rh=$Q_refills_host
-	udp_to 5702 200
-	qfields 2 hints_device hints_host refills_device refills_host
-	echo "host traffic: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
-	[ "$Q_hints_host" -ge 150 ] && [ $((Q_refills_device - rd)) -le 1 ] &&
-		[ $((Q_refills_host - rh)) -gt 1 ] || return 1
-	rd=$Q_refills_device rh=$Q_refills_host
-	udp_to 5701 200
-	qfields 2 refills_device refills_host
-	echo "device traffic again: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
-	[ $((Q_refills_host - rh)) -le 1 ] && [ $((Q_refills_device - rd)) -gt 1 ]
-}
-t xdp_hint_switch	hint_switch
-xdp_off() {
-	$IN_RX ethtool -N "$RX_IF" delete 10 && $IN_RX ethtool -N "$RX_IF" delete 11 &&
-	detach && $IN_RX $MPCTL xdp detach "$RX_IF" &&
-	! $IN_RX $MPCTL show "$RX_IF" | grep -q mp_classify
-}
-t xdp_detach	xdp_off
 
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.

@@ -71,7 +71,20 @@ static void udp_send(int n, int size)
 		 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
 		 "for i in range(%d): s.sendto(bytes(%d or random.randint(1, 8000)), (\"" NSIM_RX_IP "\", %d))'",
 		 n, size, PORT);
-	usleep(test__slow() ? 2000000 : 300000);
+}
+
+/* Wait until XDP saw @n frames of the burst (or a few seconds passed). */
+static void wait_frames(struct xt *x, long long n)
+{
+	int i;
+
+	for (i = 0; i < (test__slow() ? 100 : 30); i++) {
+		if ((long long)x->skel->bss->frames >= n)
+			break;
+		usleep(100000);
+	}
+	/* let the last frames finish their way up the stack */
+	usleep(test__slow() ? 1000000 : 200000);
 }
 
 static long long sysfs_stat(struct xt *x, const char *name)
@@ -153,6 +166,7 @@ static void helpers(struct xt *x)
 	reset_counters(x);
 	ASSERT_OK(steer(x, 1), "steer to the device queue");
 	udp_send(32, 1200);
+	wait_frames(x, 32);
 	n = b->frames;
 	ASSERT_GE(n, 30, "frames seen by XDP");
 	ASSERT_EQ(b->dev_frames, n, "every frame has device frags");
@@ -174,6 +188,7 @@ static void helpers(struct xt *x)
 	reset_counters(x);
 	ASSERT_OK(steer(x, 0), "steer to a plain queue");
 	udp_send(16, 1200);
+	wait_frames(x, 16);
 	n = b->frames;
 	ASSERT_GE(n, 14, "frames seen on queue 0");
 	ASSERT_EQ(b->host_frames, n, "host frames");
@@ -207,6 +222,7 @@ static struct verdict_run run_verdict(struct xt *x, int verdict, int q, int n)
 	b->verdict = verdict;
 	reset_counters(x);
 	udp_send(n, 1200);
+	wait_frames(x, n);
 	r.seen = q ? b->dev_frames : b->host_frames;
 	r.delivered = udp_noports() - up;
 	r.tx_dropped = sysfs_stat(x, "tx_dropped") - txd;
@@ -275,6 +291,7 @@ static void fuzz(struct xt *x, __u32 mode, const char *what)
 	reset_counters(x);
 	b->verdict = V_RANDOM;
 	udp_send(test__slow() ? 300 : 1500, 0);
+	usleep(test__slow() ? 2000000 : 500000);
 	ASSERT_GT(b->fuzz_calls, test__slow() ? 100 : 500, "frames fuzzed");
 	ASSERT_GT(b->dev_frames, 0, "some with device frags");
 	b->verdict = V_PASS;

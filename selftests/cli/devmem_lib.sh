@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# Helpers for the device-memory CLI tests (after selftests/lib.sh and
+# pair_up): examples/devmem_rx driven through mpctl attach --flow, and
+# the queue counters of "mpctl show --json".
+MPCTL=build/mpctl DEVRX=build/devmem_rx NLTOOL=build/selftests/nltool
+MB=$((1 << 20))
+# a DEBUG=1 (KASAN, lockdep) kernel under TCG is several times slower
+# BYTES for the streams that show where payload lands, HALF where the
+# point is elsewhere (fallback, coexistence)
+if [ "${DEBUG:-0}" = 0 ]; then SLOW=1 BYTES=$((16 * MB)); else SLOW=5 BYTES=$((4 * MB)); fi
+HALF=$((BYTES / 2))
+
+# What --flow may touch and must give back: header split and ntuple rules.
+nic_state() { $IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"; }
+# A field of queue Q in "mpctl show --json".
+qfield() { # queue field
+	$IN_RX $MPCTL show "$RX_IF" --json |
+		python3 -c "import json, sys; print([e for e in json.load(sys.stdin) if e['queue'] == $1][0]['$2'])"
+}
+
+# Fields of queue Q in "mpctl show --json" as $Q_<field>, printed.
+qfields() { # queue field...
+	local q=$1
+	shift
+	eval "$($IN_RX $MPCTL show "$RX_IF" --json | python3 -c "
+import json, sys
+e = [e for e in json.load(sys.stdin) if e['queue'] == $q][0]
+for f in sys.argv[1:]:
+    print('Q_%s=%d' % (f, e[f]))" "$@")"
+	for f in "$@"; do eval "echo $f \$Q_$f"; done
+}
+
+# devmem_rx in the receiver's netns; its output (and mpctl's) in /tmp/devrx.PORT
+devrx_start() { # port devmem_rx-args... -- attach-cmd...
+	local port=$1
+	shift
+	rm -f /tmp/devrx."$port"
+	$IN_RX $DEVRX --port "$port" "$@" >/tmp/devrx."$port" 2>&1 &
+	DEVRX_PID=$!
+	for _ in $(seq $((300 * SLOW))); do
+		grep -q '^listening' /tmp/devrx."$port" && return 0
+		kill -0 $DEVRX_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	cat /tmp/devrx."$port"
+	return 1
+}
+# Wait for devmem_rx; show its output; its status.
+devrx_wait() { # port
+	local rc
+	wait "$DEVRX_PID"
+	rc=$?
+	cat /tmp/devrx."$1"
+	return $rc
+}
+send() { # port bytes
+	$IN_TX timeout $((60 * SLOW)) python3 selftests/tools/stream.py send $RX_IP "$1" "$2" >/dev/null
+}
+# "host H device D tokens N ok" -> the number after word $1
+result() { # host|device|tokens port
+	awk -v k="$1" '$1 == "host" { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' /tmp/devrx."$2"
+}
+ok_line() { grep -q "^host .* ok$" /tmp/devrx."$1"; }
+
+# One stream into queue 2 with POLICY; checks the receiver's verdict.
+stream_through() { # port policy bytes [devmem_rx-args...]
+	local port=$1 policy=$2 bytes=$3
+	shift 3
+	devrx_start "$port" --size 16 --expect "$bytes" "$@" -- \
+		$MPCTL attach "$RX_IF" --queues 2 --policy "$policy" --flow tcp:"$port" ||
+		return 1
+	send "$port" "$bytes" || { kill $DEVRX_PID; devrx_wait "$port"; return 1; }
+	devrx_wait "$port" && ok_line "$port"
+}
+detach() { $IN_RX $MPCTL detach "$RX_IF"; }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# XDP on bpfmp queues from the command line: "mpctl xdp attach" puts
+# provider.bpf.c's classifier on the device, which hints device memory for
+# the ports it is given; the xdp_hint policy makes the queue's refills
+# follow the traffic mix; a devmem TCP stream passes through XDP intact.
+set -u
+cd "$(dirname "$0")/../.."
+. selftests/lib.sh
+. selftests/cli/devmem_lib.sh
+POLICIES="static_map watermark split alternate xdp_hint"
+
+for p in $POLICIES; do
+	$MPCTL policy unload $p >/dev/null 2>&1
+done
+pair_up 70 4
+t policy_load	$MPCTL policy load build/bpf/provider.bpf.o
+
+xdp_json() { # python expression over the "xdp" of queue 2 in show --json
+	$IN_RX $MPCTL show "$RX_IF" --json |
+		python3 -c "import json, sys; x = [e for e in json.load(sys.stdin) if e['queue'] == 2][0]['xdp']; sys.exit(0 if ($1) else 1)"
+}
+xdp_on() {
+	$IN_RX $MPCTL xdp attach "$RX_IF" --port 5700 --port 5701 | tee /dev/stderr |
+		grep -q "mp_classify (id [0-9]*, native) attached; device-memory ports: 5700,5701"
+}
+t xdp_attach	xdp_on
+# A devmem TCP stream through XDP_PASS, hinted into device memory: intact,
+# and mostly in device memory.
+xdp_stream() {
+	stream_through 5700 xdp_hint "$HALF" || return 1
+	xdp_json "x['name'] == 'mp_classify' and x['mode'] == 'native'" || return 1
+	qfields 2 hints_device hints_host
+	[ "$Q_hints_device" -gt 0 ] && [ "$(result device 5700)" -gt $((HALF / 2)) ]
+}
+t xdp_devmem_stream	xdp_stream
+t xdp_stream_detach	detach
+
+# N datagrams of 1200 bytes to PORT (steered to queue 2)
+udp_to() { # port n
+	$IN_TX python3 -c "import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
+	sleep "$SLOW"
+}
+# Traffic on queue 2 turns from device-port to host-port and back: the
+# refills follow within one refill batch.
+hint_switch() {
+	local rd rh
+	$IN_RX $NLTOOL hds "$RX_IF" on 0 &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy xdp_hint --udmabuf 16M >/dev/null &&
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5701 action 2 loc 10 >/dev/null &&
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5702 action 2 loc 11 >/dev/null || return 1
+	udp_to 5701 200
+	qfields 2 hints_device hints_host refills_device refills_host
+	[ "$Q_hints_device" -ge 150 ] && [ "$Q_refills_device" -gt 0 ] || return 1
+	rd=$Q_refills_device rh=$Q_refills_host
+	udp_to 5702 200
+	qfields 2 hints_device hints_host refills_device refills_host
+	echo "host traffic: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
+	[ "$Q_hints_host" -ge 150 ] && [ $((Q_refills_device - rd)) -le 1 ] &&
+		[ $((Q_refills_host - rh)) -gt 1 ] || return 1
+	rd=$Q_refills_device rh=$Q_refills_host
+	udp_to 5701 200
+	qfields 2 refills_device refills_host
+	echo "device traffic again: device refills +$((Q_refills_device - rd)), host +$((Q_refills_host - rh))"
+	[ $((Q_refills_host - rh)) -le 1 ] && [ $((Q_refills_device - rd)) -gt 1 ]
+}
+t xdp_hint_switch	hint_switch
+xdp_off() {
+	$IN_RX ethtool -N "$RX_IF" delete 10
+	$IN_RX ethtool -N "$RX_IF" delete 11
+	$IN_RX $NLTOOL hds "$RX_IF" off 0
+	detach
+	$IN_RX $MPCTL xdp detach "$RX_IF" &&
+	! $IN_RX ip link show "$RX_IF" | grep -q "prog/xdp"
+}
+t xdp_detach	xdp_off
+t xdp_detach_none	sh -c "! $IN_RX $MPCTL xdp detach $RX_IF"
+
+for p in $POLICIES; do
+	$MPCTL policy unload $p >/dev/null 2>&1
+done
+pair_down 2>/dev/null
+t_summary
