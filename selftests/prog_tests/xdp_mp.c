@@ -126,7 +126,7 @@ static int redirect_targets(struct xt *x)
 /* XDP and bpfmp in both orders; upstream's devmem provider still excludes XDP. */
 static void attach_orders(struct xt *x)
 {
-	int fd = bpf_program__fd(x->skel->progs.xdp_probe), buf, up;
+	int fd = bpf_program__fd(x->skel->progs.xdp_probe), buf, up, i, err;
 	char out[256];
 
 	/* bpfmp first, then XDP */
@@ -150,10 +150,17 @@ static void attach_orders(struct xt *x)
 		  "netdev bind-rx without XDP");
 	ASSERT_EQ(xdp_set(x, fd, XDP_FLAGS_DRV_MODE), -EBUSY, "XDP with an upstream devmem queue");
 	ASSERT_EQ(xdp_set(x, fd, XDP_FLAGS_SKB_MODE), -EBUSY, "generic XDP too");
-	test__sh("pkill -f 'nltool bind-rx'; sleep 0.5");
+	test__sh("pkill -f 'nltool bind-rx'");
 	close(up);
 	close(buf);
-	ASSERT_OK(xdp_set(x, fd, XDP_FLAGS_DRV_MODE), "XDP once the devmem binding is gone");
+	/* the binding goes when the holder's netlink socket is released */
+	for (i = 0; i < 100; i++) {
+		err = xdp_set(x, fd, XDP_FLAGS_DRV_MODE);
+		if (err != -EBUSY)
+			break;
+		usleep(100000);
+	}
+	ASSERT_OK(err, "XDP once the devmem binding is gone");
 }
 
 /* Headers readable, payload refused, on device frames; host frames readable. */
