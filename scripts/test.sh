@@ -9,7 +9,7 @@ cd "$top"
 results=$top/build/test-results
 rm -rf "$results"
 mkdir -p "$results"
-[ "${DEBUG:-0}" = 0 ] && vm_timeout=900 || vm_timeout=3600
+[ "${DEBUG:-0}" = 0 ] && vm_timeout=900 || vm_timeout=5400
 
 # Each suite leaves "<passed> <skipped> <failed>" in $results/<suite>.summary.
 echo "== harness (host) =="
