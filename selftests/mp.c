@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <linux/udmabuf.h>
 
+#include <net/if.h>
+
 #include "mp.h"
+#include "nsim.h"
 #include "test_progs.h"
 
 bool test__slow(void)
@@ -51,6 +54,19 @@ int mp_no_dmabufs_left(void)
 	return test__sh("for i in $(seq 50); do grep -q '^Total 0 objects' "
 			"/sys/kernel/debug/dma_buf/bufinfo && break; sleep 0.1; done;"
 			" grep -q '^Total 0 objects' /sys/kernel/debug/dma_buf/bufinfo");
+}
+
+struct ynl_sock *mp_sock_rx(const char *ifname, int *ifindex)
+{
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+
+	if (nsim_enter_ns(NSIM_RX_NS))
+		return NULL;
+	ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
+	*ifindex = if_nametoindex(ifname);
+	nsim_enter_ns(NULL);
+	return ys;
 }
 
 static __u32 *queue_ids(const unsigned int *qs, unsigned int nq)

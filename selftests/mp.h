@@ -19,6 +19,8 @@ int udmabuf_create(unsigned int pages);
 /* 0 once every dma-buf in the system is gone (bindings released theirs). */
 int mp_no_dmabufs_left(void);
 
+/* A bpf-mp socket in the receiver's netns, and @ifname's ifindex there. */
+struct ynl_sock *mp_sock_rx(const char *ifname, int *ifindex);
 /* bpf-mp requests on socket @ys for device @ifindex; 0 or -errno. */
 int mp_attach(struct ynl_sock *ys, int ifindex, const char *policy,
 	      const unsigned int *qs, unsigned int nq, int dmabuf, bool strict);

@@ -338,7 +338,6 @@ static void check_removed(void)
 
 void test_bpfmp_core(void)
 {
-	struct ynl_error yerr;
 	struct core c = {};
 	bool removal = false;
 	unsigned int i;
@@ -355,11 +354,7 @@ void test_bpfmp_core(void)
 	c.links[3] = bpf_map__attach_struct_ops(c.skel->maps.t_garbage);
 	for (i = 0; i < 4; i++)
 		ASSERT_OK_PTR(c.links[i], "register policy");
-	if (!ASSERT_OK(nsim_enter_ns(NSIM_RX_NS), "enter rx netns"))
-		goto out;
-	c.ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
-	c.ifindex = if_nametoindex(c.p.rx_if);
-	nsim_enter_ns(NULL);
+	c.ys = mp_sock_rx(c.p.rx_if, &c.ifindex);
 	if (!ASSERT_OK_PTR(c.ys, "bpf-mp genl socket"))
 		goto out;
 

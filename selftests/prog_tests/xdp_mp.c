@@ -136,6 +136,17 @@ static void reset_counters(struct xt *x)
 	b->verdict = verdict;
 }
 
+/* Zeroed counters, PORT steered to queue @q, @n datagrams: frames seen. */
+static long long burst(struct xt *x, int q, int n)
+{
+	reset_counters(x);
+	if (!ASSERT_OK(steer(x, q), "steer"))
+		return -1;
+	udp_send(n, 1200);
+	wait_frames(x, n);
+	return x->skel->bss->frames;
+}
+
 /* Redirect targets: cpumap entry 0, devmap entry 0 (the receiver itself). */
 static int redirect_targets(struct xt *x)
 {
@@ -200,11 +211,7 @@ static void helpers(struct xt *x)
 	struct bpf_mp_queue_get_rsp s;
 	long long n;
 
-	reset_counters(x);
-	ASSERT_OK(steer(x, 1), "steer to the device queue");
-	udp_send(32, 1200);
-	wait_frames(x, 32);
-	n = b->frames;
+	n = burst(x, 1, 32);
 	ASSERT_GE(n, 30, "frames seen by XDP");
 	ASSERT_EQ(b->dev_frames, n, "every frame has device frags");
 	ASSERT_GE(b->dev_frags, n, "device frags counted");
@@ -222,11 +229,7 @@ static void helpers(struct xt *x)
 	ASSERT_EQ(s.hints_host, 0, "no host hints");
 
 	/* queue 0 has no bpfmp: host pages, readable, hints refused */
-	reset_counters(x);
-	ASSERT_OK(steer(x, 0), "steer to a plain queue");
-	udp_send(16, 1200);
-	wait_frames(x, 16);
-	n = b->frames;
+	n = burst(x, 0, 16);
 	ASSERT_GE(n, 14, "frames seen on queue 0");
 	ASSERT_EQ(b->host_frames, n, "host frames");
 	ASSERT_EQ(b->load_ok, n, "payload readable in host frags");
@@ -265,11 +268,8 @@ static struct verdict_run run_verdict(struct xt *x, int verdict, int q, int n)
 	long long up = udp_noports(), txd = rx_drops(x, true), rxd = rx_drops(x, false);
 	struct verdict_run r;
 
-	steer(x, q);
 	b->verdict = verdict;
-	reset_counters(x);
-	udp_send(n, 1200);
-	wait_frames(x, n);
+	burst(x, q, n);
 	r.seen = q ? b->dev_frames : b->host_frames;
 	r.delivered = udp_noports() - up;
 	r.tx_dropped = rx_drops(x, true) - txd;
@@ -365,7 +365,6 @@ static void nothing_left(struct xt *x)
 
 void test_xdp_mp(void)
 {
-	struct ynl_error yerr;
 	struct xt x = { .dmabuf = -1, .dmabuf2 = -1 };
 	unsigned int i;
 
@@ -386,11 +385,7 @@ void test_xdp_mp(void)
 	x.links[1] = bpf_map__attach_struct_ops(x.pol->maps.t_half);
 	for (i = 0; i < 2; i++)
 		ASSERT_OK_PTR(x.links[i], "register policy");
-	if (!ASSERT_OK(nsim_enter_ns(NSIM_RX_NS), "enter rx netns"))
-		goto out;
-	x.ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
-	x.ifindex = if_nametoindex(x.p.rx_if);
-	nsim_enter_ns(NULL);
+	x.ys = mp_sock_rx(x.p.rx_if, &x.ifindex);
 	x.dmabuf = udmabuf_create(4096);
 	x.dmabuf2 = udmabuf_create(4096);
 	if (!ASSERT_OK_PTR(x.ys, "bpf-mp genl socket") || !ASSERT_GE(x.dmabuf, 0, "udmabuf") ||
