@@ -100,16 +100,26 @@ static void wait_frames(struct xt *x, long long n)
 	usleep(test__slow() ? 1000000 : 200000);
 }
 
+/* A /proc/net file as the receiver's netns sees it (fixed at open). */
+static FILE *rx_proc_net(const char *name)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/net/%s", name);
+	nsim_enter_ns(NSIM_RX_NS);
+	f = fopen(path, "r");
+	nsim_enter_ns(NULL);
+	return f;
+}
+
 /* The receiver's rx or tx drops from /proc/net/dev (core stats included). */
 static long long rx_drops(struct xt *x, bool tx)
 {
 	long long v[16] = {};
 	char line[512], name[IF_NAMESIZE + 2];
-	FILE *f;
+	FILE *f = rx_proc_net("dev");
 
-	nsim_enter_ns(NSIM_RX_NS);
-	f = fopen("/proc/net/dev", "r");
-	nsim_enter_ns(NULL);
 	if (!f)
 		return -1;
 	snprintf(name, sizeof(name), "%s:", x->p.rx_if);
@@ -241,12 +251,9 @@ static void helpers(struct xt *x)
 static long long udp_noports(void)
 {
 	char line[512];
+	FILE *f = rx_proc_net("snmp");
 	long long v = -1;
-	FILE *f;
 
-	nsim_enter_ns(NSIM_RX_NS);
-	f = fopen("/proc/net/snmp", "r");
-	nsim_enter_ns(NULL);
 	if (!f)
 		return -1;
 	/* the second "Udp:" line holds the values: InDatagrams NoPorts ... */
