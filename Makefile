@@ -40,14 +40,26 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all deps kernel tools bpf examples selftests test vm demo patches clean distclean
-all: selftests bpf $(B)/mpctl examples
+.PHONY: all build deps kernel tools bpf examples selftests test vm demo patches clean distclean
+
+# Two passes: make caches directory listings, so in the pass that extracts
+# the kernel tree the files under it (the YNL specs, tools/) stay "missing"
+# and the pattern rules that need them fail on a fresh machine.  The
+# second make reads the tree as it is.
+ifeq ($(BPFMP_KERNEL_READY),)
+all: kernel
+	$(Q)$(MAKE) --no-print-directory BPFMP_KERNEL_READY=1 build
 
 deps:
 	$(Q)bash scripts/deps.sh
 
 kernel: deps
 	$(Q)bash scripts/kernel.sh
+else
+all: build
+deps kernel: ;
+endif
+build: selftests bpf $(B)/mpctl examples
 
 # Nothing below rebuilds just because "kernel" ran: files depend on
 # vmlinux, which Kbuild relinks only when something changed.  The empty
@@ -182,10 +194,14 @@ $(ST)/test_progs: $(TEST_SRCS) $(ST_LIB_SRCS) selftests/*.h $(ST)/tests.h \
 $(ST)/nltool: selftests/tools/nltool.c $(LIBYNL)
 	$(Q)$(CC) $(ST_CFLAGS) $< -o $@ $(LIBYNL)
 
+$(ST)/stream: selftests/tools/stream.c
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
+
 # keep the objects bpftool and tests load directly, not just their skeletons
 .SECONDARY: $(TEST_SKELS:.skel.h=.bpf.o)
 
-selftests: $(ST)/test_progs $(ST)/nltool $(TEST_SKELS:.skel.h=.bpf.o)
+selftests: $(ST)/test_progs $(ST)/nltool $(ST)/stream $(TEST_SKELS:.skel.h=.bpf.o)
 
 # --- running ---------------------------------------------------------------
 

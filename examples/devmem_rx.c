@@ -10,7 +10,7 @@
  * the dma-buf, token), payload the policy put in host pages as
  * SCM_DEVMEM_LINEAR (copied to the receive buffer), in stream order.
  * Every byte is checked against the stream pattern (offset % 251, see
- * selftests/tools/stream.py): device bytes by reading the udmabuf's memfd
+ * selftests/tools/stream.c): device bytes by reading the udmabuf's memfd
  * mapping at the cmsg offset.  Tokens go back with SO_DEVMEM_DONTNEED.
  */
 #define _GNU_SOURCE

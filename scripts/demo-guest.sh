@@ -37,12 +37,12 @@ say "a stalled application on queue 2 holds 20 MiB of device memory"
 # a receive window big enough for the data to pile up unread
 sysctl -qw net.core.rmem_max=$((64 << 20))
 $IN_RX sysctl -qw net.ipv4.tcp_rmem="4096 $((32 << 20)) $((64 << 20))"
-$IN_RX sh -c "python3 selftests/tools/hold.py 6002 60 >/dev/null 2>&1 &"
-$IN_TX timeout 10 python3 selftests/tools/stream.py send $RX_IP 6002 $((20 << 20)) \
+$IN_RX sh -c "$STREAM hold 6002 60 >/dev/null 2>&1 &"
+$IN_TX timeout 10 $STREAM send $RX_IP 6002 $((20 << 20)) \
 	>/dev/null 2>&1 || true
 say "device memory below the low mark: watermark switched queues 2-3 to host pages"
 run $IN_RX $MPCTL show "$RX_IF"
-$IN_RX pkill -f hold.py || true
+$IN_RX pkill -f "stream hold 6002" || true
 sleep 2
 say "the application let go: device memory is free again"
 run $IN_RX $MPCTL show "$RX_IF"
@@ -57,7 +57,7 @@ $IN_RX build/devmem_rx --port 6004 --size 16 --expect $((16 << 20)) -- \
 	$MPCTL attach "$RX_IF" --queues 3 --policy alternate --flow tcp:6004 &
 rx=$!
 for _ in $(seq 100); do $IN_RX ss -Htln 'sport = :6004' | grep -q . && break; sleep 0.1; done
-$IN_TX python3 selftests/tools/stream.py send $RX_IP 6004 $((16 << 20)) >/dev/null
+$IN_TX $STREAM send $RX_IP 6004 $((16 << 20)) >/dev/null
 wait $rx
 run $IN_RX $MPCTL show "$RX_IF"
 run $IN_RX $MPCTL detach "$RX_IF"
@@ -69,9 +69,7 @@ run $IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy xdp_hint --udmabuf 16M
 run $IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 6101 action 1
 run $IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 6102 action 1
 udp() { # port n: n datagrams of 1200 bytes
-	$IN_TX python3 -c "import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
+	$IN_TX $STREAM udp $RX_IP "$1" "$2"
 	sleep 1
 }
 say "300 datagrams to 6101 (device-memory traffic): refills come from device memory"

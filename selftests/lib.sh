@@ -3,6 +3,8 @@
 # pair linked as peers, sender in netns bpfmp_tx, receiver in bpfmp_rx.
 TX_NS=bpfmp_tx RX_NS=bpfmp_rx TX_IP=192.0.2.1 RX_IP=192.0.2.2
 IN_TX="ip netns exec $TX_NS" IN_RX="ip netns exec $RX_NS"
+# test traffic of known content (selftests/tools/stream.c)
+STREAM=build/selftests/stream
 
 # pair_up ID QUEUES: sets TX_IF and RX_IF
 pair_up() {
@@ -40,8 +42,8 @@ pair_down() {
 # receiver's "BYTES ok|bad".
 stream() { # port bytes
 	rm -f /tmp/stream.$1
-	$IN_RX sh -c "python3 selftests/tools/stream.py recv $1 >/tmp/stream.$1 2>&1 &"
-	$IN_TX python3 selftests/tools/stream.py send $RX_IP "$1" "$2" >/dev/null
+	$IN_RX sh -c "$STREAM recv $1 >/tmp/stream.$1 2>&1 &"
+	$IN_TX $STREAM send $RX_IP "$1" "$2" >/dev/null
 	for _ in $(seq 50); do [ -s /tmp/stream.$1 ] && break; sleep 0.1; done
 	cat /tmp/stream.$1
 }

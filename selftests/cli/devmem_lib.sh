@@ -14,19 +14,15 @@ HALF=$((BYTES / 2))
 nic_state() { $IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"; }
 # A field of queue Q in "mpctl show --json".
 qfield() { # queue field
-	$IN_RX $MPCTL show "$RX_IF" --json |
-		python3 -c "import json, sys; print([e for e in json.load(sys.stdin) if e['queue'] == $1][0]['$2'])"
+	$IN_RX $MPCTL show "$RX_IF" --json | jq -r ".[] | select(.queue == $1) | .$2"
 }
 
 # Fields of queue Q in "mpctl show --json" as $Q_<field>, printed.
 qfields() { # queue field...
-	local q=$1
+	local q=$1 f filter=
 	shift
-	eval "$($IN_RX $MPCTL show "$RX_IF" --json | python3 -c "
-import json, sys
-e = [e for e in json.load(sys.stdin) if e['queue'] == $q][0]
-for f in sys.argv[1:]:
-    print('Q_%s=%d' % (f, e[f]))" "$@")"
+	for f in "$@"; do filter+="${filter:+, }\"Q_$f=\\(.$f)\""; done
+	eval "$($IN_RX $MPCTL show "$RX_IF" --json | jq -r ".[] | select(.queue == $q) | $filter")"
 	for f in "$@"; do eval "echo $f \$Q_$f"; done
 }
 
@@ -54,7 +50,7 @@ devrx_wait() { # port
 	return $rc
 }
 send() { # port bytes
-	$IN_TX timeout $((60 * SLOW)) python3 selftests/tools/stream.py send $RX_IP "$1" "$2" >/dev/null
+	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP "$1" "$2" >/dev/null
 }
 # "host H device D tokens N ok" -> the number after word $1
 result() { # host|device|tokens port

@@ -15,9 +15,8 @@ done
 pair_up 70 4
 t policy_load	$MPCTL policy load build/bpf/provider.bpf.o
 
-xdp_json() { # python expression over the "xdp" of queue 2 in show --json
-	$IN_RX $MPCTL show "$RX_IF" --json |
-		python3 -c "import json, sys; x = [e for e in json.load(sys.stdin) if e['queue'] == 2][0]['xdp']; sys.exit(0 if ($1) else 1)"
+xdp_json() { # jq condition over the "xdp" of queue 2 in show --json
+	$IN_RX $MPCTL show "$RX_IF" --json | jq -e ".[] | select(.queue == 2) | .xdp | $1" >/dev/null
 }
 xdp_on() {
 	$IN_RX $MPCTL xdp attach "$RX_IF" --port 5700 --port 5701 | tee /dev/stderr |
@@ -28,7 +27,7 @@ t xdp_attach	xdp_on
 # and mostly in device memory.
 xdp_stream() {
 	stream_through 5700 xdp_hint "$HALF" || return 1
-	xdp_json "x['name'] == 'mp_classify' and x['mode'] == 'native'" || return 1
+	xdp_json '.name == "mp_classify" and .mode == "native"' || return 1
 	qfields 2 hints_device hints_host
 	[ "$Q_hints_device" -gt 0 ] && [ "$(result device 5700)" -gt $((HALF / 2)) ]
 }
@@ -37,9 +36,7 @@ t xdp_stream_detach	detach
 
 # N datagrams of 1200 bytes to PORT (steered to queue 2)
 udp_to() { # port n
-	$IN_TX python3 -c "import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range($2): s.sendto(bytes(1200), ('$RX_IP', $1))"
+	$IN_TX $STREAM udp $RX_IP "$1" "$2"
 	sleep "$SLOW"
 }
 # Traffic on queue 2 turns from device-port to host-port and back: the

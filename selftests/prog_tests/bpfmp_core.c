@@ -33,7 +33,7 @@
 #define NLTOOL	"build/selftests/nltool"
 #define IN_RX	"ip netns exec " NSIM_RX_NS " "
 #define IN_TX	"ip netns exec " NSIM_TX_NS " "
-#define STREAM	"selftests/tools/stream.py"
+#define STREAM	"build/selftests/stream"
 
 struct core {
 	struct nsim_pair p;
@@ -77,9 +77,9 @@ static int tcp_stream(long long bytes, int port)
 {
 	char out[64] = "";
 
-	test__sh("rm -f /tmp/core.out; " IN_RX "sh -c 'python3 " STREAM
+	test__sh("rm -f /tmp/core.out; " IN_RX "sh -c '" STREAM
 		 " recv %d >/tmp/core.out 2>&1 &'", port);
-	if (test__sh(IN_TX "python3 " STREAM " send " NSIM_RX_IP " %d %lld >/dev/null",
+	if (test__sh(IN_TX STREAM " send " NSIM_RX_IP " %d %lld >/dev/null",
 		     port, bytes))
 		return -1;
 	test__sh_out(out, sizeof(out), "for i in $(seq 50); do [ -s /tmp/core.out ] && break;"
@@ -90,8 +90,7 @@ static int tcp_stream(long long bytes, int port)
 /* @n UDP datagrams of 1200 bytes to @port (nobody listens: we count rings). */
 static void udp_burst(int port, int n)
 {
-	test__sh(IN_TX "python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-		 "for i in range(%d): s.sendto(bytes(1200), (\"" NSIM_RX_IP "\", %d))'", n, port);
+	test__sh(IN_TX STREAM " udp " NSIM_RX_IP " %d %d", port, n);
 	usleep(test__slow() ? 2000000 : 300000);
 }
 
@@ -200,14 +199,23 @@ static void unregister_mid_traffic(struct core *c)
 {
 	static const unsigned int q0[] = { 0 };
 	struct bpf_mp_queue_get_rsp s;
+	int tries;
 
 	if (!ASSERT_OK(attach(c, "t_upper", q0, 1, -1, false), "attach t_upper"))
 		return;
 	ASSERT_OK(steer(c, "tcp", 5305, 0), "steer tcp to 0");
-	test__sh("rm -f /tmp/core.out; " IN_RX "sh -c 'python3 " STREAM
-		 " recv 5305 >/tmp/core.out 2>&1 &'; " IN_TX "sh -c 'python3 " STREAM
-		 " send " NSIM_RX_IP " 5305 %d >/dev/null 2>&1 &'", 4 << 20);
-	usleep(500000);
+	/* 4 MiB at 16 Mbit/s: two seconds, so the policy goes mid-stream */
+	test__sh("rm -f /tmp/core.out; " IN_RX "sh -c '" STREAM
+		 " recv 5305 >/tmp/core.out 2>&1 &'; " IN_TX "sh -c '" STREAM
+		 " send " NSIM_RX_IP " 5305 %d 16 >/dev/null 2>&1 &'", 4 << 20);
+	for (tries = 0; tries < 100; tries++) {
+		s = queue_stats(c, 0);
+		if (s.refills_host + s.refills_device > 4)
+			break;
+		usleep(20000);
+	}
+	ASSERT_GT(s.refills_host + s.refills_device, 4, "refills under t_upper");
+	ASSERT_EQ(s.fallback_no_policy, 0, "no fallback while registered");
 	bpf_link__destroy(c->links[0]);		/* t_upper goes away */
 	c->links[0] = NULL;
 	ASSERT_OK(test__sh("for i in $(seq 200); do [ -s /tmp/core.out ] && break; sleep 0.1; done;"

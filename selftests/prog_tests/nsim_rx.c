@@ -21,7 +21,7 @@
 #define NLTOOL	"build/selftests/nltool"
 #define IN_RX	"ip netns exec " NSIM_RX_NS " "
 #define IN_TX	"ip netns exec " NSIM_TX_NS " "
-#define STREAM	"selftests/tools/stream.py"
+#define STREAM	"build/selftests/stream"
 
 struct pool_snap {
 	long long alloc[NQ], recycle[NQ], inflight[NQ];
@@ -57,7 +57,7 @@ static int pools_snap(struct nsim_pair *p, struct pool_snap *s)
 
 /*
  * A TCP stream of @nbytes of known content tx -> rx (selftests/tools/
- * stream.py): bytes sent, bytes received, and whether every byte arrived
+ * stream.c): bytes sent, bytes received, and whether every byte arrived
  * intact and in order.
  */
 static int stream(long long nbytes, long long *sent, long long *rcvd)
@@ -66,9 +66,9 @@ static int stream(long long nbytes, long long *sent, long long *rcvd)
 
 	*sent = *rcvd = -1;
 	if (test__sh("rm -f /tmp/stream.out; " IN_RX
-		     "sh -c 'python3 " STREAM " recv 5201 >/tmp/stream.out 2>&1 &'"))
+		     "sh -c '" STREAM " recv 5201 >/tmp/stream.out 2>&1 &'"))
 		return -1;
-	if (test__sh_out(out, sizeof(out), IN_TX "python3 " STREAM " send " NSIM_RX_IP
+	if (test__sh_out(out, sizeof(out), IN_TX STREAM " send " NSIM_RX_IP
 			 " 5201 %lld", nbytes))
 		return -1;
 	*sent = atoll(out);
@@ -91,10 +91,9 @@ static int udp(const char *args, long long *sent, long long *rcvd)
 	if (test__sh(IN_RX "iperf3 -s -1 -D -p 5201 && sleep 0.5"))
 		return -1;
 	if (test__sh_out(out, sizeof(out),
-			 IN_TX "iperf3 -c " NSIM_RX_IP " -p 5201 -J %s | python3 -c '"
-			 "import json,sys; s=json.load(sys.stdin)[\"end\"][\"sum\"]\n"
-			 "print(s[\"bytes\"], (s[\"packets\"] - s[\"lost_packets\"]) *"
-			 " (s[\"bytes\"] // max(s[\"packets\"], 1)))'", args))
+			 IN_TX "iperf3 -c " NSIM_RX_IP " -p 5201 -J %s | jq -r '.end.sum |"
+			 " \"\\(.bytes) \\((.packets - .lost_packets) *"
+			 " (.bytes / ([.packets, 1] | max) | floor))\"'", args))
 		return -1;
 	return sscanf(out, "%lld %lld", sent, rcvd) == 2 ? 0 : -1;
 }
