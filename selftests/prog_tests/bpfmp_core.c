@@ -199,7 +199,7 @@ static void unregister_mid_traffic(struct core *c)
 {
 	static const unsigned int q0[] = { 0 };
 	struct bpf_mp_queue_get_rsp s;
-	long long base;
+	__u64 base;
 	int tries;
 
 	if (!ASSERT_OK(attach(c, "t_upper", q0, 1, -1, false), "attach t_upper"))

@@ -288,7 +288,7 @@ static struct verdict_run run_verdict(struct xt *x, int verdict, int q, int n)
 /*
  * Verdicts on device frames: PASS delivers, DROP drops, TX and REDIRECT
  * (cpumap, devmap) drop and count instead of sending device memory; host
- * frames are not refused.
+ * frames redirected to a cpumap reach the stack.
  */
 static void verdicts(struct xt *x)
 {
@@ -316,9 +316,11 @@ static void verdicts(struct xt *x)
 	ASSERT_GE(r.seen, 14, "devmap: device frames seen");
 	ASSERT_EQ(r.rx_dropped, r.seen, "devmap refuses device memory: in rx_dropped");
 
+	/* host frames go through the cpumap kthread up the stack (patch 0015) */
 	r = run_verdict(x, V_REDIRECT_CPU, 0, 16);
 	ASSERT_GE(r.seen, 14, "cpumap: host frames seen");
 	ASSERT_EQ(r.rx_dropped, 0, "host frames are not refused");
+	ASSERT_EQ(r.delivered, r.seen, "cpumap: host frames delivered");
 }
 
 /* The XDP kfuncs are refused outside XDP programs. */
