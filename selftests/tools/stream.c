@@ -176,14 +176,18 @@ static int do_hold(const char *port, const char *secs, const char *rcvbuf)
 {
 	long long sec = num(secs, "seconds");
 	struct timeval tv = { .tv_sec = sec };
-	int s, c;
+	struct timespec until;
+	int s;
 
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += sec;
 	s = listen_one(port, rcvbuf ? num(rcvbuf, "receive buffer") : 0);
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	c = accept(s, NULL, NULL);
-	if (c < 0)
+	if (accept(s, NULL, NULL) < 0)
 		return 0;	/* nobody came within SECONDS */
-	sleep(sec);
+	/* SECONDS from the start, as an application that gives up */
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
 	return 0;
 }
 
