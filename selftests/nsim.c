@@ -235,3 +235,30 @@ int nsim_enter_ns(const char *name)
 	close(fd);
 	return err;
 }
+
+int nsim_tcp_stream(int port, long long bytes, long long *sent, long long *rcvd)
+{
+	long long s = -1, r = -1;
+	char out[64], verdict[8] = "";
+	int err = -1;
+
+	if (test__sh("rm -f /tmp/stream.%d; " IN_RX "sh -c '" STREAM
+		     " recv %d >/tmp/stream.%d 2>&1 &'", port, port, port))
+		goto out;
+	if (test__sh_out(out, sizeof(out), IN_TX STREAM " send " NSIM_RX_IP " %d %lld",
+			 port, bytes))
+		goto out;
+	s = atoll(out);
+	/* the receiver prints once the sender's FIN is in; give it a moment */
+	if (test__sh_out(out, sizeof(out), "for i in $(seq 50); do [ -s /tmp/stream.%d ] &&"
+			 " break; sleep 0.1; done; cat /tmp/stream.%d", port, port))
+		goto out;
+	if (sscanf(out, "%lld %7s", &r, verdict) == 2 && !strcmp(verdict, "ok"))
+		err = 0;
+out:
+	if (sent)
+		*sent = s;
+	if (rcvd)
+		*rcvd = r;
+	return err;
+}

@@ -18,8 +18,6 @@ int nsim_create(struct nsim_dev *dev, unsigned int id, unsigned int ports,
 /* Remove it again (its netdevs go with it). */
 void nsim_destroy(struct nsim_dev *dev);
 
-#endif
-
 /*
  * Two netdevsim ports linked as peers, each in its own netns with an IPv4
  * address: the sender "tx" (NSIM_TX_NS, 192.0.2.1) and the receiver "rx"
@@ -44,3 +42,18 @@ long long nsim_rx_stat_sum(struct nsim_pair *p, const char *field,
 			   unsigned int queues);
 /* Enter netns @name (NULL: back to where we started); 0 or -errno. */
 int nsim_enter_ns(const char *name);
+
+/* Commands the tests run through test__sh(), from the repository's top. */
+#define IN_RX	"ip netns exec " NSIM_RX_NS " "
+#define IN_TX	"ip netns exec " NSIM_TX_NS " "
+#define NLTOOL	"build/selftests/nltool"
+#define STREAM	"build/selftests/stream"
+
+/*
+ * A TCP stream of @bytes of known content (selftests/tools/stream.c) from
+ * the sender to @port of the receiver: 0 if every byte arrived intact and
+ * in order.  @sent and @rcvd (may be NULL) get the byte counts, -1 if unknown.
+ */
+int nsim_tcp_stream(int port, long long bytes, long long *sent, long long *rcvd);
+
+#endif

@@ -30,10 +30,6 @@
 #include "xdp_calls_mp_kfunc.skel.h"
 
 #define NQ	4
-#define NLTOOL	"build/selftests/nltool"
-#define IN_RX	"ip netns exec " NSIM_RX_NS " "
-#define IN_TX	"ip netns exec " NSIM_TX_NS " "
-#define STREAM	"build/selftests/stream"
 
 struct core {
 	struct nsim_pair p;
@@ -73,20 +69,6 @@ static int steer(struct core *c, const char *proto, int port, int q)
 			c->p.rx_if, proto, port, q);
 }
 
-static int tcp_stream(long long bytes, int port)
-{
-	char out[64] = "";
-
-	test__sh("rm -f /tmp/core.out; " IN_RX "sh -c '" STREAM
-		 " recv %d >/tmp/core.out 2>&1 &'", port);
-	if (test__sh(IN_TX STREAM " send " NSIM_RX_IP " %d %lld >/dev/null",
-		     port, bytes))
-		return -1;
-	test__sh_out(out, sizeof(out), "for i in $(seq 50); do [ -s /tmp/core.out ] && break;"
-		     " sleep 0.1; done; cat /tmp/core.out");
-	return strstr(out, " ok") ? 0 : -1;
-}
-
 /* @n UDP datagrams of 1200 bytes to @port (nobody listens: we count rings). */
 static void udp_burst(int port, int n)
 {
@@ -123,7 +105,7 @@ static void per_queue_choice(struct core *c)
 
 	/* host-backed queue 0 carries a TCP stream intact */
 	ASSERT_OK(steer(c, "tcp", 5300, 0), "steer tcp to 0");
-	ASSERT_OK(tcp_stream(1 << 20, 5300), "stream on host queue intact");
+	ASSERT_OK(nsim_tcp_stream(5300, 1 << 20, NULL, NULL), "stream on host queue intact");
 	ASSERT_GT(tc->bss->readable, 10, "payload readable on queue 0");
 	/* device-backed queue 2 gets UDP payload into device memory */
 	ASSERT_OK(steer(c, "udp", 5301, 2), "steer udp to 2");
@@ -185,7 +167,7 @@ static void garbage_verdict(struct core *c)
 	if (!ASSERT_OK(attach(c, "t_garbage", q0, 1, buf, false), "attach t_garbage"))
 		goto out;
 	ASSERT_OK(steer(c, "tcp", 5303, 0), "steer tcp to 0");
-	ASSERT_OK(tcp_stream(256 << 10, 5303), "stream intact");
+	ASSERT_OK(nsim_tcp_stream(5303, 256 << 10, NULL, NULL), "stream intact");
 	s = queue_stats(c, 0);
 	ASSERT_GT(s.fallback_invalid, 0, "invalid verdicts counted");
 	ASSERT_EQ(s.bufs_device, 0, "garbage not obeyed");

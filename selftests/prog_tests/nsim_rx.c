@@ -18,10 +18,6 @@
 #include "xdp_frags_len.skel.h"
 
 #define NQ	4
-#define NLTOOL	"build/selftests/nltool"
-#define IN_RX	"ip netns exec " NSIM_RX_NS " "
-#define IN_TX	"ip netns exec " NSIM_TX_NS " "
-#define STREAM	"build/selftests/stream"
 
 struct pool_snap {
 	long long alloc[NQ], recycle[NQ], inflight[NQ];
@@ -55,33 +51,6 @@ static int pools_snap(struct nsim_pair *p, struct pool_snap *s)
 	return n;
 }
 
-/*
- * A TCP stream of @nbytes of known content tx -> rx (selftests/tools/
- * stream.c): bytes sent, bytes received, and whether every byte arrived
- * intact and in order.
- */
-static int stream(long long nbytes, long long *sent, long long *rcvd)
-{
-	char out[64], verdict[8] = "";
-
-	*sent = *rcvd = -1;
-	if (test__sh("rm -f /tmp/stream.out; " IN_RX
-		     "sh -c '" STREAM " recv 5201 >/tmp/stream.out 2>&1 &'"))
-		return -1;
-	if (test__sh_out(out, sizeof(out), IN_TX STREAM " send " NSIM_RX_IP
-			 " 5201 %lld", nbytes))
-		return -1;
-	*sent = atoll(out);
-	/* the receiver prints once the sender's FIN is in; give it a moment */
-	if (test__sh_out(out, sizeof(out),
-			 "for i in $(seq 50); do [ -s /tmp/stream.out ] && break; sleep 0.1; done;"
-			 " cat /tmp/stream.out"))
-		return -1;
-	if (sscanf(out, "%lld %7s", rcvd, verdict) != 2)
-		return -1;
-	return strcmp(verdict, "ok") ? -1 : 0;
-}
-
 /* UDP through iperf3: bytes sent and bytes of datagrams not lost. */
 static int udp(const char *args, long long *sent, long long *rcvd)
 {
@@ -105,7 +74,7 @@ static void tcp_stream(struct nsim_pair *p, bool hds)
 	ASSERT_OK(test__sh(IN_RX NLTOOL " hds %s %s 0", p->rx_if, hds ? "on" : "off"),
 		  "set header split");
 	pkts0 = nsim_rx_stat_sum(p, "packets", NQ);
-	if (!ASSERT_OK(stream(2 << 20, &sent, &rcvd), "stream intact"))
+	if (!ASSERT_OK(nsim_tcp_stream(5201, 2 << 20, &sent, &rcvd), "stream intact"))
 		return;
 	pkts1 = nsim_rx_stat_sum(p, "packets", NQ);
 	ASSERT_EQ(sent, 2 << 20, "bytes sent");
@@ -141,7 +110,7 @@ static void steer(struct nsim_pair *p, int queue, int *loc)
 		return;
 	*loc = atoi(out);
 	ASSERT_EQ(pools_snap(p, &a), NQ, "pools before");
-	if (!ASSERT_OK(stream(2 << 20, &sent, &rcvd), "stream intact"))
+	if (!ASSERT_OK(nsim_tcp_stream(5201, 2 << 20, &sent, &rcvd), "stream intact"))
 		return;
 	ASSERT_EQ(rcvd, sent, "bytes received");
 	ASSERT_EQ(pools_snap(p, &b), NQ, "pools after");
@@ -192,7 +161,7 @@ static void header_split_shape(struct nsim_pair *p)
 	ASSERT_OK(bpf_tc_attach(&hook, &opts), "tc attach");
 	nsim_enter_ns(NULL);
 
-	if (ASSERT_OK(stream(4 << 20, &sent, &rcvd), "stream intact"))
+	if (ASSERT_OK(nsim_tcp_stream(5201, 4 << 20, &sent, &rcvd), "stream intact"))
 		ASSERT_EQ(rcvd, sent, "bytes received");
 	ASSERT_GT(skel->bss->big_skbs, 20, "big skbs seen");
 	ASSERT_EQ(skel->bss->big_nonlinear, skel->bss->big_skbs, "all big skbs have frags");
@@ -305,7 +274,7 @@ static void jumbo_multibuf(struct nsim_pair *p)
 			     XDP_FLAGS_DRV_MODE, NULL);
 	nsim_enter_ns(NULL);
 	ASSERT_OK(err, "attach xdp.frags");
-	if (ASSERT_OK(stream(2 << 20, &sent, &rcvd), "stream intact"))
+	if (ASSERT_OK(nsim_tcp_stream(5201, 2 << 20, &sent, &rcvd), "stream intact"))
 		ASSERT_EQ(rcvd, sent, "bytes received");
 	ASSERT_GT(skel->bss->multibuf, 100, "frames spanning buffers");
 	nsim_enter_ns(NSIM_RX_NS);

@@ -27,9 +27,6 @@
 #include "xdp_mp.skel.h"
 
 #define NQ	4
-#define NLTOOL	"build/selftests/nltool"
-#define IN_RX	"ip netns exec " NSIM_RX_NS " "
-#define IN_TX	"ip netns exec " NSIM_TX_NS " "
 #define PORT	5400	/* the port xdp_mp.bpf.c probes */
 
 enum { V_PASS, V_DROP, V_TX, V_REDIRECT_CPU, V_REDIRECT_DEV, V_RANDOM };
