@@ -17,6 +17,11 @@ mkdir -p "$results"
 bash scripts/tests/harness.sh "$results" >"$results/harness.log" 2>&1 &
 harness=$!
 
+# what kernel_splats can catch depends on the checkers the kernel has
+[ "${DEBUG:-0}" = 0 ] && flavour=base || flavour=debug
+checkers=$(grep -oE '^CONFIG_(KASAN|PROVE_LOCKING|DEBUG_ATOMIC_SLEEP|DEBUG_LIST|DEBUG_NET|DEBUG_KMEMLEAK|DEBUG_OBJECTS|DMA_API_DEBUG|KFENCE|UBSAN)=y' \
+	"build/kernel-$flavour/.config" 2>/dev/null | sed 's/^CONFIG_//; s/=y$//' | tr '\n' ' ')
+echo "kernel checkers: ${checkers:-none}"
 echo "== selftests (VM) =="
 scripts/vm run --timeout "$vm_timeout" -- selftests/run_in_vm.sh "$results"
 vm_rc=$?

@@ -48,23 +48,33 @@ stream() { # port bytes
 	cat /tmp/stream.$1
 }
 
-# BPF-CI style result lines: t NAME CMD... runs CMD, prints #N NAME:OK|FAIL
-T_N=0 T_PASS=0 T_FAIL=0
+# BPF-CI style result lines: t NAME CMD... runs CMD, prints
+# #N SUITE/NAME:OK|FAIL (SUITE: the script's name, so names stay unique
+# across suites) and, on failure, CMD's output.
+T_N=0 T_PASS=0 T_FAIL=0 T_SKIP=0
+T_SUITE=$(basename "$0" .sh)
 t() {
 	local name=$1 out start=$SECONDS
 	shift
 	T_N=$((T_N + 1))
 	if out=$("$@" 2>&1); then
-		echo "#$T_N $name:OK${BPFMP_TIMES:+ ($((SECONDS - start)) s)}"
+		echo "#$T_N $T_SUITE/$name:OK${BPFMP_TIMES:+ ($((SECONDS - start)) s)}"
 		T_PASS=$((T_PASS + 1))
 	else
-		echo "#$T_N $name:FAIL"
+		echo "#$T_N $T_SUITE/$name:FAIL"
 		echo "$out" | sed 's/^/    /' | tail -n 20
 		T_FAIL=$((T_FAIL + 1))
 	fi
 }
 
+# t_skip NAME REASON: a test that cannot run here, counted and explained
+t_skip() {
+	T_N=$((T_N + 1))
+	T_SKIP=$((T_SKIP + 1))
+	echo "#$T_N $T_SUITE/$1:SKIP ($2)"
+}
+
 t_summary() {
-	echo "Summary: $T_PASS PASSED, 0 SKIPPED, $T_FAIL FAILED"
+	echo "Summary: $T_PASS PASSED, $T_SKIP SKIPPED, $T_FAIL FAILED"
 	[ "$T_FAIL" = 0 ]
 }

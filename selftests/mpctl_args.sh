@@ -16,11 +16,14 @@ check() {
 	shift 2
 	out=$("$mpctl" "$@" 2>&1 >/dev/null)
 	rc=$?
+	# one named line per check, as test_progs prints them
 	if [ "$rc" = "$want" ] && [[ $out == *"$msg"* ]]; then
 		pass=$((pass + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/mpctl $*:OK"
 	else
 		fail=$((fail + 1))
-		echo "FAIL: mpctl $*: exit $rc (want $want), stderr: $out"
+		echo "#$((pass + fail + skip)) mpctl_args/mpctl $*:FAIL"
+		echo "    exit $rc (want $want), stderr: $out (want '$msg')"
 	fi
 }
 
@@ -34,7 +37,7 @@ check_with() {
 		check "$@"
 	else
 		skip=$((skip + 1))
-		echo "SKIP: mpctl ${*:3}: no $file (make bpf selftests)"
+		echo "#$((pass + fail + skip)) mpctl_args/mpctl ${*:3}:SKIP (no $file: make bpf selftests)"
 	fi
 }
 

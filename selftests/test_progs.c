@@ -8,9 +8,21 @@
  * subtest, a test's own output only when it fails (or with -v), then
  * "Summary: P PASSED, S SKIPPED, F FAILED" counting leaves (a test's
  * subtests, or the test itself when it has none).
+ *
+ * Each test runs in a process (group) of its own, watched by the runner:
+ * a notice on stderr once it has run for 10 s, and past its limit
+ * (BPFMP_TEST_TIMEOUT seconds; 300, or 1500 on a DEBUG kernel) it is
+ * killed and counted as one failure named after the subtest it was in.
+ * A test that crashes is a named failure too; the rest still run.
+ * The kernel log a test added is scanned for splats (WARN, BUG, KASAN,
+ * lockdep, RCU stalls, list corruption, stalled page_pool shutdowns,
+ * netdevs that never unregister): any is a failure of that test.
  */
 #define _GNU_SOURCE
 #include <fnmatch.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -51,6 +63,7 @@ struct runner {
 	int saved_out, saved_err;
 	int passed, failed, skipped;
 	bool times;		/* BPFMP_TIMES set: seconds per (sub)test */
+	int status_fd;		/* in a test's process: the pipe to the runner */
 	struct timespec sub_start, test_start;
 };
 
@@ -181,6 +194,8 @@ bool test__start_subtest(const char *name)
 	log_end(false);
 	snprintf(R.sub_name, sizeof(R.sub_name), "%s", name);
 	R.sub_open = true;
+	if (R.status_fd >= 0)
+		dprintf(R.status_fd, "S %d %s\n", R.sub_num, name);
 	R.sub_failed = R.sub_skipped = false;
 	clock_gettime(CLOCK_MONOTONIC, &R.sub_start);
 	log_begin();
@@ -295,6 +310,148 @@ static void run_test(int num, const struct test_def *t)
 	fflush(stdout);
 }
 
+#define SPLATS "WARNING:|BUG:|Oops|general protection fault|KASAN:|UBSAN:|" \
+	"possible circular locking|possible recursive locking|" \
+	"inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|" \
+	"blocked for more than|kernel BUG at|list_(add|del) corruption|" \
+	"stalled pool shutdown|unregister_netdevice: waiting"
+
+/*
+ * Lines of the kernel log from line @from on: with @show, print those that
+ * match a splat and return how many did; without, return the line count.
+ */
+static int kernel_log(int from, bool show)
+{
+	static regex_t re;
+	static bool compiled;
+	char line[1024];
+	int n = 0, hits = 0;
+	FILE *p;
+
+	if (!compiled && regcomp(&re, SPLATS, REG_EXTENDED | REG_NOSUB))
+		return 0;
+	compiled = true;
+	p = popen("dmesg 2>/dev/null", "r");
+	if (!p)
+		return 0;
+	while (fgets(line, sizeof(line), p)) {
+		if (n++ < from || !show || regexec(&re, line, 0, NULL, 0))
+			continue;
+		if (!hits++)
+			printf("kernel log since the test began:\n");
+		printf("    %s", line);
+	}
+	pclose(p);
+	return show ? hits : n;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * Run test @t in a child and watch it.  The child reports each subtest it
+ * opens ("S <num> <name>") and its counts at the end ("R <p> <s> <f>").
+ */
+static void run_watched(int num, const struct test_def *t, int limit)
+{
+	char buf[4096], cur[160] = "", *nl;
+	bool noticed = false, reported = false;
+	struct timespec t0;
+	size_t len = 0;
+	int pfd[2], st, mark;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pfd)) {
+		perror("pipe");
+		R.failed++;
+		return;
+	}
+	mark = kernel_log(0, false);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		setpgid(0, 0);
+		R.status_fd = pfd[1];
+		R.passed = R.skipped = R.failed = 0;
+		run_test(num, t);
+		dprintf(pfd[1], "R %d %d %d\n", R.passed, R.skipped, R.failed);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		perror("fork");
+		close(pfd[0]);
+		R.failed++;
+		return;
+	}
+	setpgid(pid, pid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+
+		if (poll(&p, 1, 500) > 0) {
+			n = read(pfd[0], buf + len, sizeof(buf) - 1 - len);
+			if (n <= 0)
+				break;
+			len += n;
+			buf[len] = 0;
+			while ((nl = strchr(buf, '\n'))) {
+				int a, b, c;
+
+				*nl = 0;
+				if (buf[0] == 'S')
+					snprintf(cur, sizeof(cur), "/%s", strchr(buf + 2, ' ') + 1);
+				else if (sscanf(buf, "R %d %d %d", &a, &b, &c) == 3) {
+					R.passed += a;
+					R.skipped += b;
+					R.failed += c;
+					reported = true;
+				}
+				len -= nl + 1 - buf;
+				memmove(buf, nl + 1, len + 1);
+			}
+		}
+		if (!noticed && since(&t0) >= 10) {
+			fprintf(stderr, "WATCHDOG: test #%d %s%s still running after 10 s\n",
+				num, t->name, cur);
+			noticed = true;
+		}
+		if (since(&t0) >= limit) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(pfd[0]);
+			printf("#%d %s%s:FAIL (watchdog: killed after %d s)\n",
+			       num, t->name, cur, limit);
+			printf("#%d %s:FAIL\n", num, t->name);
+			R.failed++;
+			return;
+		}
+	}
+	close(pfd[0]);
+	waitpid(pid, &st, 0);
+	if (kernel_log(mark, true)) {
+		printf("#%d %s:FAIL (kernel splat during the test)\n", num, t->name);
+		R.failed++;
+	}
+	if (!reported) {
+		printf("#%d %s%s:FAIL (test process died: %s %d)\n", num, t->name, cur,
+		       WIFSIGNALED(st) ? "signal" : "exit status",
+		       WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		printf("#%d %s:FAIL\n", num, t->name);
+		R.failed++;
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -305,8 +462,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	bool list = false;
+	int opt, limit;
 	size_t i;
-	int opt;
 
 	R.times = getenv("BPFMP_TIMES") && *getenv("BPFMP_TIMES");
 	R.allow = getenv("BPFMP_TEST_FILTER");
@@ -322,6 +479,10 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	R.status_fd = -1;
+	limit = getenv("BPFMP_TEST_TIMEOUT") ? atoi(getenv("BPFMP_TEST_TIMEOUT")) : 0;
+	if (limit <= 0)	/* a DEBUG=1 kernel under TCG is about five times slower */
+		limit = getenv("DEBUG") && strcmp(getenv("DEBUG"), "0") ? 1500 : 300;
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (list) {
@@ -330,7 +491,7 @@ int main(int argc, char **argv)
 		}
 		if (!selected(tests[i].name, NULL))
 			continue;
-		run_test(i + 1, &tests[i]);
+		run_watched(i + 1, &tests[i], limit);
 	}
 	if (list)
 		return 0;
