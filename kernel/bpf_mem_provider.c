@@ -19,7 +19,12 @@
  * under RCU and touches only its own queue's counters: NAPI serialises a
  * queue's refills, readers see each counter with READ_ONCE.  XDP finds
  * a queue through an RCU hash table keyed by its netdev_rx_queue; queues
- * are freed after a grace period.
+ * are freed after a grace period.  Hint counters are written by XDP on
+ * any CPU and are atomic.
+ *
+ * Policy names are global, like TCP congestion control names: queues of
+ * every netns re-bind to whatever registers under their policy's name, so
+ * registering takes CAP_NET_ADMIN in the initial user namespace.
  */
 
 #include <linux/bpf.h>
@@ -98,22 +103,39 @@ enum bpf_mp_hint {
 struct bpf_mp_queue;
 
 /**
- * struct bpf_mp_ctx - what a policy sees of one refill
- * @ifindex: the device
- * @queue_id: the RX queue being refilled
- * @count: buffers the driver asks for in this batch
- * @split: kernel-private: device share set by bpf_mp_split()
- * @q: kernel-private: the queue
- * @pool: kernel-private: the queue's device pool being refilled, or NULL
+ * struct bpf_mp_ctx - what a policy sees of one call (read-only)
+ * @ifindex: the device, in its current netns
+ * @queue_id: the RX queue
+ * @count: buffers the driver asks for in this batch; 0 in init and release
+ *
+ * This is the whole BPF-visible type: the verifier refuses reads beyond
+ * it and every write.  What the kernel keeps for the call lives in the
+ * &struct bpf_mp_req around it.
  */
 struct bpf_mp_ctx {
 	u32 ifindex;
 	u32 queue_id;
 	u32 count;
+};
+
+/**
+ * struct bpf_mp_req - one policy call, kernel side
+ * @ctx: what the program gets; kfuncs find the request with container_of()
+ * @split: device share set by bpf_mp_split()
+ * @q: the queue
+ * @pool: the device pool being refilled (select only), else NULL
+ */
+struct bpf_mp_req {
+	struct bpf_mp_ctx ctx;
 	u32 split;
 	struct bpf_mp_queue *q;
 	struct page_pool *pool;
 };
+
+static struct bpf_mp_req *bpf_mp_req_of(struct bpf_mp_ctx *ctx)
+{
+	return container_of(ctx, struct bpf_mp_req, ctx);
+}
 
 /**
  * struct bpf_mp_ops - a refill policy
@@ -134,12 +156,20 @@ struct bpf_mp_ops {
 
 /**
  * struct bpf_mp_binding - a dma-buf binding shared by the queues of one attach
+ * @owner: devmem's per-socket binding list, here one per binding: the list
+ *	is only touched under @owner.lock, at bind and at the last put, and
+ *	no other binding shares it, so a put from a workqueue (the last pool
+ *	going away) never races with another attach's bind
  * @devmem: devmem's binding: the dma-buf's net_iovs and their genpool
  * @users: queues using it; the last one unbinds
+ * @free: net_iovs not handed to any pool, kept here so reading it is O(1)
+ *	(gen_pool_avail() walks every chunk)
  */
 struct bpf_mp_binding {
+	struct netdev_nl_sock owner;
 	struct net_devmem_dmabuf_binding *devmem;
 	refcount_t users;
+	atomic_long_t free;
 };
 
 enum bpf_mp_counter {
@@ -152,8 +182,7 @@ enum bpf_mp_counter {
 	BPF_MP_C_FB_NO_POLICY,
 	BPF_MP_C_FB_INVALID,
 	BPF_MP_C_STRICT_SHORT,
-	BPF_MP_C_HINTS_HOST,
-	BPF_MP_C_HINTS_DEVICE,
+	BPF_MP_C_POOL_MISMATCH,
 	BPF_MP_C_MAX,
 };
 
@@ -163,18 +192,21 @@ enum bpf_mp_counter {
  * @hnode: link in bpf_mp_by_rxq, for XDP
  * @rxq: the queue's netdev_rx_queue, bpf_mp_by_rxq's key
  * @rcu: frees the queue after XDP readers are done with it
- * @dev: the device (not referenced: the queue goes before the device)
- * @ifindex: @dev's ifindex, kept for pools that outlive the attachment
+ * @dev: the device (not referenced: the queue is detached before the
+ *	device goes; only read while attached or from the device's NAPI)
  * @queue_id: RX queue index
  * @name: policy name; the policy may come and go under it
  * @ops: the registered policy called @name, or NULL
+ * @inited: the policy's init() succeeded and its release() is owed
  * @binding: device memory, or NULL
  * @strict: never fall back from device memory to host pages
  * @attached: false once detached (pools may still hold the queue)
  * @pool_lock: protects @pool
  * @pool: the queue's current device pool, for netlink's free count
+ * @host_ok: the last host pool bpf_mp_refill() found to match the device pool
  * @refs: the attachment and each page_pool using the queue
  * @stats: counters, indexed by &enum bpf_mp_counter
+ * @hints: XDP hints by &enum bpf_mp_hint, from any CPU
  */
 struct bpf_mp_queue {
 	struct list_head list;
@@ -182,17 +214,19 @@ struct bpf_mp_queue {
 	const struct netdev_rx_queue *rxq;
 	struct rcu_head rcu;
 	struct net_device *dev;
-	u32 ifindex;
 	u32 queue_id;
 	char name[BPF_MP_NAME_MAX];
 	struct bpf_mp_ops __rcu *ops;
+	bool inited;
 	struct bpf_mp_binding *binding;
 	bool strict;
 	bool attached;
 	spinlock_t pool_lock;	/* protects @pool */
 	struct page_pool *pool;
+	const struct page_pool *host_ok;
 	refcount_t refs;
 	u64 stats[BPF_MP_C_MAX];
+	atomic64_t hints[2];
 };
 
 static DEFINE_MUTEX(bpf_mp_mutex);
@@ -222,11 +256,56 @@ static struct bpf_mp_ops *bpf_mp_find(const char *name)
 	return NULL;
 }
 
+/* A policy call's request for @q outside a refill (init, release). */
+static struct bpf_mp_req bpf_mp_req_for(struct bpf_mp_queue *q)
+{
+	return (struct bpf_mp_req) {
+		.ctx = {
+			.ifindex = READ_ONCE(q->dev->ifindex),
+			.queue_id = q->queue_id,
+		},
+		.q = q,
+	};
+}
+
+/*
+ * Give @q to @ops: init() first, so a policy that refuses the queue never
+ * sees a refill of it.  Every successful init() is paired with exactly one
+ * release() (bpf_mp_policy_release()), whether the queue is detached, the
+ * device goes away or the policy is unregistered.
+ */
+static int bpf_mp_policy_init(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
+{
+	struct bpf_mp_req req = bpf_mp_req_for(q);
+	int err = 0;
+
+	lockdep_assert_held(&bpf_mp_mutex);
+	if (ops->init)
+		err = ops->init(&req.ctx);
+	q->inited = !err;
+	return err;
+}
+
+static void bpf_mp_policy_release(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
+{
+	struct bpf_mp_req req = bpf_mp_req_for(q);
+
+	lockdep_assert_held(&bpf_mp_mutex);
+	if (!q->inited)
+		return;
+	q->inited = false;
+	if (ops->release)
+		ops->release(&req.ctx);
+}
+
 static int bpf_mp_register(struct bpf_mp_ops *ops)
 {
 	struct bpf_mp_queue *q;
 	int err = 0;
 
+	/* names are global: a user namespace may not claim one */
+	if (!capable(CAP_NET_ADMIN))
+		return -EPERM;
 	mutex_lock(&bpf_mp_mutex);
 	if (bpf_mp_find(ops->name)) {
 		pr_notice("bpf_mp: policy %s already registered\n", ops->name);
@@ -234,10 +313,19 @@ static int bpf_mp_register(struct bpf_mp_ops *ops)
 		goto out;
 	}
 	list_add_tail(&ops->list, &bpf_mp_policies);
-	/* queues attached by name pick the policy up again */
-	list_for_each_entry(q, &bpf_mp_queues, list)
-		if (!strcmp(q->name, ops->name))
-			rcu_assign_pointer(q->ops, ops);
+	/* queues attached by name pick the policy up again, if it wants them */
+	list_for_each_entry(q, &bpf_mp_queues, list) {
+		if (strcmp(q->name, ops->name))
+			continue;
+		err = bpf_mp_policy_init(q, ops);
+		if (err) {
+			pr_notice("bpf_mp: policy %s refused queue %u of %s (%d)\n",
+				  ops->name, q->queue_id, netdev_name(q->dev), err);
+			err = 0;
+			continue;
+		}
+		rcu_assign_pointer(q->ops, ops);
+	}
 out:
 	mutex_unlock(&bpf_mp_mutex);
 	return err;
@@ -253,9 +341,12 @@ static void bpf_mp_unregister(struct bpf_mp_ops *ops)
 	list_for_each_entry(q, &bpf_mp_queues, list)
 		if (rcu_access_pointer(q->ops) == ops)
 			RCU_INIT_POINTER(q->ops, NULL);
-	mutex_unlock(&bpf_mp_mutex);
-	/* no refill may still be running the policy when the map frees it */
+	/* no refill may still be running the policy when it is released */
 	synchronize_rcu();
+	list_for_each_entry(q, &bpf_mp_queues, list)
+		if (!strcmp(q->name, ops->name))
+			bpf_mp_policy_release(q, ops);
+	mutex_unlock(&bpf_mp_mutex);
 }
 
 static void bpf_mp_binding_put(struct bpf_mp_binding *b)
@@ -263,9 +354,14 @@ static void bpf_mp_binding_put(struct bpf_mp_binding *b)
 	if (!b || !refcount_dec_and_test(&b->users))
 		return;
 	/* buffers still out (skbs, devmem tokens) keep devmem's binding
-	 * alive through its own references; this only drops ours.
+	 * alive through its own references; this only drops ours.  May run
+	 * from page_pool's release worker: the list it edits is this
+	 * binding's own, under its lock.
 	 */
+	mutex_lock(&b->owner.lock);
 	net_devmem_unbind_dmabuf(b->devmem);
+	mutex_unlock(&b->owner.lock);
+	mutex_destroy(&b->owner.lock);
 	kfree(b);
 }
 
@@ -281,16 +377,11 @@ static void bpf_mp_queue_put(struct bpf_mp_queue *q)
 static void bpf_mp_queue_release(struct bpf_mp_queue *q)
 {
 	struct bpf_mp_ops *ops;
-	struct bpf_mp_ctx ctx = {
-		.ifindex = q->ifindex,
-		.queue_id = q->queue_id,
-		.q = q,
-	};
 
 	lockdep_assert_held(&bpf_mp_mutex);
 	ops = rcu_dereference_protected(q->ops, lockdep_is_held(&bpf_mp_mutex));
-	if (ops && ops->release)
-		ops->release(&ctx);
+	if (ops)
+		bpf_mp_policy_release(q, ops);
 	list_del(&q->list);
 	hash_del_rcu(&q->hnode);
 	RCU_INIT_POINTER(q->ops, NULL);
@@ -332,6 +423,7 @@ static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 	niov = net_devmem_alloc_dmabuf(q->binding->devmem);
 	if (!niov)
 		return 0;
+	atomic_long_dec(&q->binding->free);
 	netmem = net_iov_to_netmem(niov);
 	page_pool_set_pp_info(pool, netmem);
 	pool->pages_state_hold_cnt++;
@@ -340,10 +432,13 @@ static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 
 static bool bpf_mp_pp_release(struct page_pool *pool, netmem_ref netmem)
 {
+	struct bpf_mp_queue *q = pool->mp_priv;
+
 	if (WARN_ON_ONCE(!netmem_is_net_iov(netmem)))
 		return false;
 	page_pool_clear_pp_info(netmem);
 	net_devmem_free_dmabuf(netmem_to_net_iov(netmem));
+	atomic_long_inc(&q->binding->free);
 	/* net_iovs go back to the genpool, never to put_page() */
 	return false;
 }
@@ -372,14 +467,25 @@ static int bpf_mp_pp_nl_fill(void *mp_priv, struct sk_buff *rsp,
 	return nla_put_u32(rsp, type, q->binding->devmem->id);
 }
 
-/* The device is going away with the queue still attached. */
+/*
+ * The device is going away with the queue still attached.  Its DMA
+ * mapping goes now, while the device (and its IOMMU domain) still exist;
+ * net_iovs still in sockets stay valid memory for the application until
+ * it returns them, only the device may no longer write them.  The queue
+ * forgets the provider, as after a close: @q may be freed (by RCU) before
+ * @rxq is.
+ */
 static void bpf_mp_pp_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 {
 	struct bpf_mp_queue *q = mp_priv;
 
 	mutex_lock(&bpf_mp_mutex);
+	if (q->binding)
+		net_devmem_dmabuf_unmap(q->binding->devmem);
 	if (q->attached)
 		bpf_mp_queue_release(q);
+	rxq->mp_params.mp_ops = NULL;
+	rxq->mp_params.mp_priv = NULL;
 	mutex_unlock(&bpf_mp_mutex);
 }
 
@@ -409,6 +515,22 @@ bool bpf_mp_pool_attached(const struct page_pool *pool)
 }
 EXPORT_SYMBOL_GPL(bpf_mp_pool_attached);
 
+/*
+ * Host pages go into the slots the device pool's buffers would fill: the
+ * host pool must be one made for payload, like the device pool (same page
+ * order, buffers at least as long, same DMA direction and device, mapped
+ * by the pool), not the header pool of a driver whose headers are small.
+ */
+static bool bpf_mp_pools_match(const struct page_pool *host,
+			       const struct page_pool *device)
+{
+	return host && !host->mp_ops && host->dma_map &&
+	       host->p.order == device->p.order &&
+	       host->p.max_len >= device->p.max_len &&
+	       host->p.dma_dir == device->p.dma_dir &&
+	       host->p.dev == device->p.dev;
+}
+
 static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 				unsigned int n, gfp_t gfp)
 {
@@ -426,10 +548,12 @@ static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool,
 				  unsigned int n)
 {
-	struct bpf_mp_ctx ctx = {
-		.ifindex = q->ifindex,
-		.queue_id = q->queue_id,
-		.count = n,
+	struct bpf_mp_req req = {
+		.ctx = {
+			.ifindex = READ_ONCE(q->dev->ifindex),
+			.queue_id = q->queue_id,
+			.count = n,
+		},
 		.q = q,
 		.pool = pool,
 	};
@@ -444,7 +568,7 @@ static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool
 		bpf_mp_count(q, BPF_MP_C_FB_NO_POLICY, n);
 		return 0;
 	}
-	verdict = ops->select(&ctx);
+	verdict = ops->select(&req.ctx);
 	rcu_read_unlock();
 
 	switch (verdict) {
@@ -454,7 +578,7 @@ static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool
 		ndev = n;
 		break;
 	case BPF_MP_SPLIT:
-		ndev = min(ctx.split, n);
+		ndev = min(req.split, n);
 		break;
 	default:
 		/* never trusted: counted and served from host pages */
@@ -479,14 +603,33 @@ static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool
  * buffer belongs to the pool it came from (netmem_get_pp()); its DMA
  * address is page_pool_get_dma_addr_netmem().
  *
+ * @host must be a pool made for payload like @device: same page order,
+ * buffers at least @device's max_len, same DMA direction and device, no
+ * memory provider.  Otherwise nothing is handed out, the refusal is
+ * counted (netlink pool-mismatch) and logged: the ring stays short.
+ *
  * Context: the queue's refill context (NAPI, or with NAPI disabled).
  * Return: the number of buffers stored in @bufs.
  */
 unsigned int bpf_mp_refill(struct page_pool *host, struct page_pool *device,
 			   netmem_ref *bufs, unsigned int n, gfp_t gfp)
 {
-	struct bpf_mp_queue *q = device->mp_priv;
+	struct bpf_mp_queue *q;
 	unsigned int ndev, got_dev = 0, got_host, want_host;
+
+	if (WARN_ON_ONCE(!bpf_mp_pool_attached(device)))
+		return 0;
+	q = device->mp_priv;
+	/* checked once per host pool: the refill context owns host_ok */
+	if (unlikely(q->host_ok != host)) {
+		if (!bpf_mp_pools_match(host, device)) {
+			bpf_mp_count(q, BPF_MP_C_POOL_MISMATCH, n);
+			net_warn_ratelimited("%s: bpfmp queue %u: host pool does not match the payload pool, refill refused\n",
+					     netdev_name(q->dev), q->queue_id);
+			return 0;
+		}
+		q->host_ok = host;
+	}
 
 	ndev = bpf_mp_select(q, device, n);
 	if (ndev) {
@@ -513,28 +656,35 @@ EXPORT_SYMBOL_GPL(bpf_mp_refill);
 
 /* kfuncs for policies */
 
-static u64 bpf_mp_dev_free(const struct bpf_mp_queue *q)
+/*
+ * Device buffers the queue's pool got back from the stack (returned
+ * tokens, freed skbs) and keeps in its ring for the next refills: free as
+ * far as the queue is concerned, though not in the binding.  Counted under
+ * both of the ring's locks, in ptr_ring_resize()'s order, so its indexes
+ * are stable and in range; the pool's small alloc cache is not counted.
+ */
+static u64 bpf_mp_pool_recycled(struct page_pool *pool)
 {
-	return q->binding ? gen_pool_avail(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
+	struct ptr_ring *r = &pool->ring;
+	int n;
+
+	spin_lock_bh(&r->consumer_lock);
+	spin_lock(&r->producer_lock);
+	n = r->producer - r->consumer_head;
+	if (n < 0 || (!n && r->size && r->queue[r->producer]))
+		n += r->size;
+	spin_unlock(&r->producer_lock);
+	spin_unlock_bh(&r->consumer_lock);
+	return n;
 }
 
-/*
- * Device buffers the queue's pool recycled and holds for its next refills:
- * free as far as the queue is concerned, though not back in the binding.
- * A racy snapshot (the pool's owner is the caller, its ring is not).
- */
-static u64 bpf_mp_pool_cached(const struct page_pool *pool)
+/* Free device buffers: in the binding, plus recycled in @pool. */
+static u64 bpf_mp_dev_free(const struct bpf_mp_queue *q, struct page_pool *pool)
 {
-	const struct ptr_ring *r;
-	int used;
-
-	if (!pool)
+	if (!q->binding)
 		return 0;
-	r = &pool->ring;
-	used = READ_ONCE(r->producer) - READ_ONCE(r->consumer_head);
-	if (used < 0 || (!used && r->size && READ_ONCE(r->queue[READ_ONCE(r->producer)])))
-		used += r->size;
-	return pool->alloc.count + used;
+	return atomic_long_read(&q->binding->free) +
+	       (pool ? bpf_mp_pool_recycled(pool) : 0);
 }
 
 /* What bpf_mp_device_free() tells the policy, outside a refill. */
@@ -545,7 +695,7 @@ static u64 bpf_mp_dev_free_all(struct bpf_mp_queue *q)
 	if (!q->binding)
 		return 0;
 	spin_lock_bh(&q->pool_lock);
-	n = bpf_mp_dev_free(q) + bpf_mp_pool_cached(q->pool);
+	n = bpf_mp_dev_free(q, q->pool);
 	spin_unlock_bh(&q->pool_lock);
 	return n;
 }
@@ -559,40 +709,42 @@ __bpf_kfunc_start_defs();
 
 /**
  * bpf_mp_device_free() - device-memory buffers available to the queue
- * @req: the refill being decided
+ * @ctx: the policy's context
  *
  * Return: buffers free in the dma-buf binding serving the queue (shared
  * by the queues of one attach) plus those its device pool has recycled
- * and keeps for its next refills; 0 if the queue has no device memory.
+ * into its ring for its next refills; 0 if the queue has no device memory.
+ * O(1) in the binding's size.
  */
-__bpf_kfunc u64 bpf_mp_device_free(struct bpf_mp_ctx *req)
+__bpf_kfunc u64 bpf_mp_device_free(struct bpf_mp_ctx *ctx)
 {
-	if (!req->q->binding)
-		return 0;
-	return bpf_mp_dev_free(req->q) + bpf_mp_pool_cached(req->pool);
+	struct bpf_mp_req *req = bpf_mp_req_of(ctx);
+
+	return req->pool ? bpf_mp_dev_free(req->q, req->pool) :
+	       bpf_mp_dev_free_all(req->q);
 }
 
 /**
  * bpf_mp_device_total() - size of the queue's device memory, in buffers
- * @req: the refill being decided
+ * @ctx: the policy's context
  *
  * Return: buffers in the dma-buf binding, 0 without device memory.
  */
-__bpf_kfunc u64 bpf_mp_device_total(struct bpf_mp_ctx *req)
+__bpf_kfunc u64 bpf_mp_device_total(struct bpf_mp_ctx *ctx)
 {
-	return bpf_mp_dev_total(req->q);
+	return bpf_mp_dev_total(bpf_mp_req_of(ctx)->q);
 }
 
 /**
  * bpf_mp_stat() - read one of the queue's counters
- * @req: the refill being decided
+ * @ctx: the policy's context
  * @counter: an &enum bpf_mp_stat_id
  *
  * Return: the counter's value, 0 for an unknown counter.
  */
-__bpf_kfunc u64 bpf_mp_stat(struct bpf_mp_ctx *req, u32 counter)
+__bpf_kfunc u64 bpf_mp_stat(struct bpf_mp_ctx *ctx, u32 counter)
 {
-	const struct bpf_mp_queue *q = req->q;
+	const struct bpf_mp_queue *q = bpf_mp_req_of(ctx)->q;
 
 	switch (counter) {
 	case BPF_MP_STAT_REFILLS_HOST:
@@ -609,49 +761,45 @@ __bpf_kfunc u64 bpf_mp_stat(struct bpf_mp_ctx *req, u32 counter)
 		       bpf_mp_counter_read(q, BPF_MP_C_FB_NO_POLICY) +
 		       bpf_mp_counter_read(q, BPF_MP_C_FB_INVALID);
 	case BPF_MP_STAT_INFLIGHT_DEVICE:
-		return bpf_mp_dev_total(q) - bpf_mp_device_free(req);
+		return bpf_mp_dev_total(q) - bpf_mp_device_free(ctx);
 	}
 	return 0;
 }
 
 /**
  * bpf_mp_split() - split this refill batch between device memory and host
- * @req: the refill being decided
+ * @ctx: the select program's context (the verifier refuses other members)
  * @device_count: buffers to take from device memory, the rest from host
  *
  * Takes effect when select() then returns %BPF_MP_SPLIT.
  *
  * Return: 0, or -EINVAL if @device_count exceeds the batch.
  */
-__bpf_kfunc int bpf_mp_split(struct bpf_mp_ctx *req, u32 device_count)
+__bpf_kfunc int bpf_mp_split(struct bpf_mp_ctx *ctx, u32 device_count)
 {
-	if (device_count > req->count)
+	if (device_count > ctx->count)
 		return -EINVAL;
-	req->split = device_count;
+	bpf_mp_req_of(ctx)->split = device_count;
 	return 0;
 }
 
 /**
  * bpf_mp_hints() - how many frames XDP hinted one way on this queue
- * @req: the refill being decided
+ * @ctx: the policy's context
  * @hint: an &enum bpf_mp_hint
  *
  * XDP programs on the queue hint each frame with bpf_xdp_mp_hint(); the
- * queue counts hints of each kind since it was attached.  A policy keeps
- * the values it saw last and compares to learn the recent traffic mix.
- * Counts from generic XDP on several CPUs at once may miss a few hints.
+ * queue counts hints of each kind since it was attached, from any CPU.
+ * A policy keeps the values it saw last and compares to learn the recent
+ * traffic mix.
  *
  * Return: the number of @hint hints, 0 for an unknown hint.
  */
-__bpf_kfunc u64 bpf_mp_hints(struct bpf_mp_ctx *req, u32 hint)
+__bpf_kfunc u64 bpf_mp_hints(struct bpf_mp_ctx *ctx, u32 hint)
 {
-	switch (hint) {
-	case BPF_MP_HINT_HOST:
-		return bpf_mp_counter_read(req->q, BPF_MP_C_HINTS_HOST);
-	case BPF_MP_HINT_DEVICE:
-		return bpf_mp_counter_read(req->q, BPF_MP_C_HINTS_DEVICE);
-	}
-	return 0;
+	if (hint != BPF_MP_HINT_HOST && hint != BPF_MP_HINT_DEVICE)
+		return 0;
+	return atomic64_read(&bpf_mp_req_of(ctx)->q->hints[hint]);
 }
 
 __bpf_kfunc_end_defs();
@@ -666,6 +814,8 @@ BTF_KFUNCS_END(bpf_mp_kfunc_ids)
 
 static struct bpf_struct_ops bpf_bpf_mp_ops;
 
+BTF_ID_LIST_SINGLE(bpf_mp_split_id, func, bpf_mp_split)
+
 /* Only bpf_mp_ops programs may call them, and split only from select. */
 static int bpf_mp_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 {
@@ -673,6 +823,9 @@ static int bpf_mp_kfunc_filter(const struct bpf_prog *prog, u32 kfunc_id)
 		return 0;
 	if (prog->type != BPF_PROG_TYPE_STRUCT_OPS ||
 	    prog->aux->st_ops != &bpf_bpf_mp_ops)
+		return -EACCES;
+	if (kfunc_id == bpf_mp_split_id[0] &&
+	    prog->aux->attach_st_ops_member_off != offsetof(struct bpf_mp_ops, select))
 		return -EACCES;
 	return 0;
 }
@@ -692,7 +845,13 @@ static struct bpf_mp_queue *bpf_mp_xdp_queue(const struct xdp_buff *xdp)
 	const struct netdev_rx_queue *rxq;
 	struct bpf_mp_queue *q;
 
-	if (!xrxq || !xrxq->dev || xrxq->queue_index >= xrxq->dev->num_rx_queues)
+	/* cpumap and devmap programs run on an rxq built on the stack, with
+	 * queue_index 0 whatever queue the frame came from (not registered);
+	 * BPF_PROG_RUN runs in process context.  Frames from an RX queue are
+	 * seen from NAPI or with BHs off (netif_receive_skb()).
+	 */
+	if (!in_softirq() || !xrxq || !xrxq->dev || !xdp_rxq_info_is_reg(xrxq) ||
+	    xrxq->queue_index >= xrxq->dev->num_rx_queues)
 		return NULL;
 	rxq = __netif_get_rx_queue(xrxq->dev, xrxq->queue_index);
 	hash_for_each_possible_rcu(bpf_mp_by_rxq, q, hnode, (unsigned long)rxq)
@@ -712,8 +871,12 @@ __bpf_kfunc_start_defs();
  * the queue's policy reads it with bpf_mp_hints() at its next refill.
  * The frame itself is not changed.
  *
+ * Only frames an RX queue received count: a program run by a cpumap or a
+ * devmap entry, or by BPF_PROG_RUN, does not know the frame's queue.
+ *
  * Return: 0; -EINVAL for an unknown @hint; -ENODEV if the frame's RX
- * queue has no bpfmp policy attached.
+ * queue has no bpfmp policy attached or the program does not run on an
+ * RX queue.
  */
 __bpf_kfunc int bpf_xdp_mp_hint(struct xdp_md *x, u32 hint)
 {
@@ -724,8 +887,7 @@ __bpf_kfunc int bpf_xdp_mp_hint(struct xdp_md *x, u32 hint)
 	q = bpf_mp_xdp_queue((struct xdp_buff *)x);
 	if (!q)
 		return -ENODEV;
-	bpf_mp_count(q, hint == BPF_MP_HINT_DEVICE ? BPF_MP_C_HINTS_DEVICE :
-		     BPF_MP_C_HINTS_HOST, 1);
+	atomic64_inc(&q->hints[hint]);
 	return 0;
 }
 
@@ -773,6 +935,11 @@ static int bpf_mp_ops_init(struct btf *btf)
 	return 0;
 }
 
+/*
+ * The program's argument is a trusted pointer to struct bpf_mp_ctx, whose
+ * BTF is all it may read (btf_struct_access() refuses reads past it, and
+ * writes: no btf_struct_access callback here).
+ */
 static bool bpf_mp_is_valid_access(int off, int size, enum bpf_access_type type,
 				   const struct bpf_prog *prog,
 				   struct bpf_insn_access_aux *info)
@@ -799,6 +966,18 @@ static int bpf_mp_init_member(const struct btf_type *t,
 			return -EINVAL;
 		return 1;
 	}
+	return 0;
+}
+
+/* select runs in the driver's refill path, in NAPI: it may not sleep. */
+static int bpf_mp_check_member(const struct btf_type *t,
+			       const struct btf_member *member,
+			       const struct bpf_prog *prog)
+{
+	u32 off = __btf_member_bit_offset(t, member) / 8;
+
+	if (prog->sleepable && off == offsetof(struct bpf_mp_ops, select))
+		return -EINVAL;
 	return 0;
 }
 
@@ -843,6 +1022,7 @@ static struct bpf_struct_ops bpf_bpf_mp_ops = {
 	.verifier_ops	= &bpf_mp_verifier_ops,
 	.init		= bpf_mp_ops_init,
 	.init_member	= bpf_mp_init_member,
+	.check_member	= bpf_mp_check_member,
 	.validate	= bpf_mp_validate,
 	.reg		= bpf_mp_reg,
 	.unreg		= bpf_mp_unreg,
@@ -852,12 +1032,6 @@ static struct bpf_struct_ops bpf_bpf_mp_ops = {
 };
 
 /* The "bpf-mp" netlink family */
-
-/* One owner for every binding bpfmp creates; bpfmp unbinds them itself. */
-static struct netdev_nl_sock bpf_mp_owner = {
-	.lock = __MUTEX_INITIALIZER(bpf_mp_owner.lock),
-	.bindings = LIST_HEAD_INIT(bpf_mp_owner.bindings),
-};
 
 static struct bpf_mp_queue *bpf_mp_rxq_queue(struct net_device *dev, u32 qid)
 {
@@ -917,30 +1091,52 @@ static struct net_device *bpf_mp_nl_dev(struct genl_info *info)
 	return dev;
 }
 
+/*
+ * Map the dma-buf for the DMA device of the request's queues: all of them
+ * must DMA through the same device (a multi-PF NIC may have queues behind
+ * several), since the binding holds one mapping.
+ */
 static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
-					     struct net_device *dev, u32 qid)
+					     struct net_device *dev,
+					     const u32 *qids, unsigned int nq)
 {
 	struct net_devmem_dmabuf_binding *devmem;
+	struct device *dma_dev, *other;
 	struct bpf_mp_binding *b;
-	struct device *dma_dev;
+	unsigned int i;
 
-	dma_dev = netdev_queue_get_dma_dev(dev, qid, NETDEV_QUEUE_TYPE_RX);
+	dma_dev = netdev_queue_get_dma_dev(dev, qids[0], NETDEV_QUEUE_TYPE_RX);
 	if (!dma_dev) {
-		NL_SET_ERR_MSG(info->extack, "device has no DMA device for the queue");
+		NL_SET_ERR_MSG_FMT(info->extack, "queue %u has no DMA device", qids[0]);
 		return ERR_PTR(-EOPNOTSUPP);
+	}
+	for (i = 1; i < nq; i++) {
+		other = netdev_queue_get_dma_dev(dev, qids[i], NETDEV_QUEUE_TYPE_RX);
+		if (other != dma_dev) {
+			NL_SET_ERR_MSG_FMT(info->extack,
+					   "queues %u and %u use different DMA devices (multi-PF device?): attach them separately",
+					   qids[0], qids[i]);
+			return ERR_PTR(-EOPNOTSUPP);
+		}
 	}
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
+	mutex_init(&b->owner.lock);
+	INIT_LIST_HEAD(&b->owner.bindings);
+	mutex_lock(&b->owner.lock);
 	devmem = net_devmem_bind_dmabuf(dev, NULL, dma_dev, DMA_FROM_DEVICE,
 					nla_get_u32(info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]),
-					PAGE_SHIFT, &bpf_mp_owner, info->extack);
+					PAGE_SHIFT, &b->owner, info->extack);
+	mutex_unlock(&b->owner.lock);
 	if (IS_ERR(devmem)) {
+		mutex_destroy(&b->owner.lock);
 		kfree(b);
 		return ERR_CAST(devmem);
 	}
 	b->devmem = devmem;
 	refcount_set(&b->users, 1);
+	atomic_long_set(&b->free, gen_pool_size(devmem->chunk_pool) >> PAGE_SHIFT);
 	return b;
 }
 
@@ -983,6 +1179,17 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EOPNOTSUPP;
 		goto out_free;
 	}
+	/* the queue API alone is not enough: the driver's payload refill
+	 * must ask bpfmp (docs/drivers.md), or the policy never runs
+	 */
+	if (!(dev->queue_mgmt_ops->supported_params & QCFG_RX_BPF_MP)) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "driver %s does not refill RX through bpf_mp_refill() (not a bpfmp driver)",
+				   dev->dev.parent && dev->dev.parent->driver ?
+				   dev->dev.parent->driver->name : netdev_name(dev));
+		err = -EOPNOTSUPP;
+		goto out_free;
+	}
 	for (i = 0; i < nq; i++) {
 		if (bpf_mp_rxq_queue(dev, qids[i])) {
 			NL_SET_ERR_MSG_FMT(info->extack, "queue %u already attached", qids[i]);
@@ -991,7 +1198,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	if (info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]) {
-		binding = bpf_mp_nl_bind(info, dev, qids[0]);
+		binding = bpf_mp_nl_bind(info, dev, qids, nq);
 		if (IS_ERR(binding)) {
 			err = PTR_ERR(binding);
 			binding = NULL;
@@ -1007,7 +1214,6 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 			goto out_rollback;
 		}
 		q->dev = dev;
-		q->ifindex = dev->ifindex;
 		q->queue_id = qids[i];
 		strscpy(q->name, ops->name);
 		rcu_assign_pointer(q->ops, ops);
@@ -1021,10 +1227,23 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		refcount_set(&q->refs, 1);
 		spin_lock_init(&q->pool_lock);
 		q->attached = true;
+		/* before the queue is live: a policy that refuses it fails
+		 * the attach before any refill
+		 */
+		err = bpf_mp_policy_init(q, ops);
+		if (err) {
+			NL_SET_ERR_MSG_FMT(info->extack,
+					   "policy %s refused queue %u: its init returned %d",
+					   ops->name, qids[i], err);
+			err = err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
+			bpf_mp_queue_put(q);
+			goto out_rollback;
+		}
 		mp.mp_priv = q;
 		/* restarts the queue: the driver's new pools pick up q */
 		err = netif_mp_open_rxq(dev, qids[i], &mp, info->extack);
 		if (err) {
+			bpf_mp_policy_release(q, ops);
 			bpf_mp_queue_put(q);
 			goto out_rollback;
 		}
@@ -1032,15 +1251,6 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		q->rxq = __netif_get_rx_queue(dev, qids[i]);
 		hash_add_rcu(bpf_mp_by_rxq, &q->hnode, (unsigned long)q->rxq);
 		qs[i] = q;
-		if (ops->init) {
-			struct bpf_mp_ctx ctx = {
-				.ifindex = q->ifindex,
-				.queue_id = q->queue_id,
-				.q = q,
-			};
-
-			ops->init(&ctx);
-		}
 	}
 	err = 0;
 	goto out_free;
@@ -1113,8 +1323,7 @@ static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *inf
 		[BPF_MP_C_FB_NO_POLICY]		= BPF_MP_A_QUEUE_FALLBACK_NO_POLICY,
 		[BPF_MP_C_FB_INVALID]		= BPF_MP_A_QUEUE_FALLBACK_INVALID,
 		[BPF_MP_C_STRICT_SHORT]		= BPF_MP_A_QUEUE_STRICT_SHORT,
-		[BPF_MP_C_HINTS_HOST]		= BPF_MP_A_QUEUE_HINTS_HOST,
-		[BPF_MP_C_HINTS_DEVICE]		= BPF_MP_A_QUEUE_HINTS_DEVICE,
+		[BPF_MP_C_POOL_MISMATCH]	= BPF_MP_A_QUEUE_POOL_MISMATCH,
 	};
 	unsigned int c;
 	void *hdr;
@@ -1122,7 +1331,7 @@ static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *inf
 	hdr = genlmsg_iput(rsp, info);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(rsp, BPF_MP_A_QUEUE_IFINDEX, q->ifindex) ||
+	if (nla_put_u32(rsp, BPF_MP_A_QUEUE_IFINDEX, q->dev->ifindex) ||
 	    nla_put_u32(rsp, BPF_MP_A_QUEUE_QUEUE_ID, q->queue_id) ||
 	    nla_put_string(rsp, BPF_MP_A_QUEUE_POLICY, q->name) ||
 	    nla_put_u32(rsp, BPF_MP_A_QUEUE_FLAGS,
@@ -1130,7 +1339,11 @@ static int bpf_mp_nl_fill_queue(struct sk_buff *rsp, const struct genl_info *inf
 	    (q->binding && nla_put_u32(rsp, BPF_MP_A_QUEUE_DMABUF_ID,
 				       q->binding->devmem->id)) ||
 	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_FREE, bpf_mp_dev_free_all(q)) ||
-	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_TOTAL, bpf_mp_dev_total(q)))
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_DEVICE_TOTAL, bpf_mp_dev_total(q)) ||
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_HINTS_HOST,
+			 atomic64_read(&q->hints[BPF_MP_HINT_HOST])) ||
+	    nla_put_uint(rsp, BPF_MP_A_QUEUE_HINTS_DEVICE,
+			 atomic64_read(&q->hints[BPF_MP_HINT_DEVICE])))
 		goto err_cancel;
 	for (c = 0; c < ARRAY_SIZE(attr_of); c++)
 		if (nla_put_uint(rsp, attr_of[c], bpf_mp_counter_read(q, c)))
@@ -1159,7 +1372,7 @@ int bpf_mp_nl_queue_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 	mutex_lock(&bpf_mp_mutex);
 	list_for_each_entry(it, &bpf_mp_queues, list)
-		if (it->ifindex == ifindex && it->queue_id == qid &&
+		if (it->dev->ifindex == ifindex && it->queue_id == qid &&
 		    net_eq(dev_net(it->dev), genl_info_net(info)))
 			q = it;
 	err = q ? bpf_mp_nl_fill_queue(rsp, info, q) : -ENOENT;
@@ -1187,7 +1400,7 @@ int bpf_mp_nl_queue_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	mutex_lock(&bpf_mp_mutex);
 	list_for_each_entry(q, &bpf_mp_queues, list) {
 		if (!net_eq(dev_net(q->dev), sock_net(skb->sk)) ||
-		    (ifindex && q->ifindex != ifindex))
+		    (ifindex && q->dev->ifindex != ifindex))
 			continue;
 		if (n++ < *skip)
 			continue;
@@ -1216,8 +1429,10 @@ int bpf_mp_nl_policy_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 
 		if (n++ < *skip)
 			continue;
+		/* the name is global, its users are counted per netns */
 		list_for_each_entry(q, &bpf_mp_queues, list)
-			users += rcu_access_pointer(q->ops) == ops;
+			users += rcu_access_pointer(q->ops) == ops &&
+				 net_eq(dev_net(q->dev), sock_net(skb->sk));
 		hdr = genlmsg_iput(skb, info);
 		if (!hdr ||
 		    nla_put_string(skb, BPF_MP_A_POLICY_NAME, ops->name) ||

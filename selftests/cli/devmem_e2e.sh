@@ -230,6 +230,10 @@ device_removed() {
 	held_start 5610 || return 1
 	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device || return 1
 	[ "$(dmabufs)" = 1 ] || { echo "dma-bufs while held: $(dmabufs)"; cat /sys/kernel/debug/dma_buf/bufinfo; $IN_RX $NLTOOL pools-all "$RX_IF"; return 1; }
+	# the device's DMA mapping went with it (an IOMMU domain would have)
+	[ "$(awk '/devices attached/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] || {
+		echo "the dma-buf is still attached to the removed device:"
+		cat /sys/kernel/debug/dma_buf/bufinfo; return 1; }
 	kill -USR1 $DEVRX_PID
 	# its peer is gone: no FIN will come
 	pkill -f "stream send $RX_IP 5610"

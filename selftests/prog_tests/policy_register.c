@@ -1,8 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bpf_mp_ops policies register by unique name and must implement select. */
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
 #include <bpf/libbpf.h>
 
 #include "test_progs.h"
+#include "mp_bad_ctx_read.skel.h"
+#include "mp_bad_ctx_write.skel.h"
+#include "mp_bad_sleepable.skel.h"
+#include "mp_bad_split_init.skel.h"
 #include "mp_basic.skel.h"
 #include "mp_no_select.skel.h"
 
@@ -63,6 +71,81 @@ static void select_required(void)
 	mp_no_select__destroy(skel);
 }
 
+/*
+ * Open skeleton @skel, load it with program @prog's verifier log captured:
+ * the load must fail and the log must say @msg.
+ */
+#define EXPECT_VERIFIER_REFUSES(skel, prog, msg) do {			\
+	static char ___log[65536];					\
+	struct skel *___s = skel##__open();				\
+									\
+	___log[0] = 0;							\
+	if (ASSERT_OK_PTR(___s, "open " #skel)) {			\
+		bpf_program__set_log_buf(___s->progs.prog, ___log,	\
+					 sizeof(___log));		\
+		bpf_program__set_log_level(___s->progs.prog, 1);	\
+		ASSERT_ERR(skel##__load(___s), "load " #skel);		\
+		if (!ASSERT_TRUE(strstr(___log, msg), "log: " msg))	\
+			fprintf(stderr, "verifier log:\n%s\n", ___log);	\
+	}								\
+	skel##__destroy(___s);						\
+} while (0)
+
+/* Verifier negatives, each refused with its own log line. */
+static void verifier_refusals(void)
+{
+	struct mp_basic *ok;
+
+	/* select runs in NAPI: a sleepable one would sleep in softirq */
+	EXPECT_VERIFIER_REFUSES(mp_bad_sleepable, bad_sleepable_select,
+				"attach to unsupported member select of struct bpf_mp_ops");
+	/* the kernel's private request state lies beyond the ctx type */
+	EXPECT_VERIFIER_REFUSES(mp_bad_ctx_read, bad_ctx_read_select,
+				"access beyond struct bpf_mp_ctx");
+	EXPECT_VERIFIER_REFUSES(mp_bad_ctx_write, bad_ctx_write_select,
+				"only read is supported");
+	EXPECT_VERIFIER_REFUSES(mp_bad_split_init, bad_split_init_prog,
+				"calling kernel function bpf_mp_split is not allowed");
+	/* positive control: the same kind of object loads */
+	ok = mp_basic__open_and_load();
+	ASSERT_OK_PTR(ok, "a well-formed policy loads");
+	mp_basic__destroy(ok);
+}
+
+/*
+ * Policy names are global (queues of every netns re-bind by name), so
+ * registering needs CAP_NET_ADMIN in the initial user namespace: a
+ * process with the BPF capabilities but not that one is refused.
+ */
+static void register_needs_cap_net_admin(void)
+{
+	struct mp_basic *skel = mp_basic__open_and_load();
+	int status = -1;
+	pid_t pid;
+
+	if (!ASSERT_OK_PTR(skel, "open_and_load"))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2] = {};
+		struct bpf_link *link;
+
+		data[0].permitted = data[0].effective = 1U << CAP_SYS_ADMIN;
+		data[1].permitted = data[1].effective = 1U << (CAP_BPF - 32);
+		if (syscall(SYS_capset, &hdr, data))
+			_exit(3);
+		link = bpf_map__attach_struct_ops(skel->maps.st_basic);
+		_exit(!link && errno == EPERM ? 0 : 1);
+	}
+	waitpid(pid, &status, 0);
+	ASSERT_TRUE(WIFEXITED(status), "child exited");
+	ASSERT_EQ(WEXITSTATUS(status), 0, "register without CAP_NET_ADMIN gets EPERM");
+	ASSERT_EQ(test__sh("bpftool struct_ops list | grep -qw st_basic"), 1,
+		  "nothing registered");
+	mp_basic__destroy(skel);
+}
+
 void test_policy_register(void)
 {
 	if (test__start_subtest("register_unregister"))
@@ -71,4 +154,8 @@ void test_policy_register(void)
 		duplicate_name();
 	if (test__start_subtest("select_required"))
 		select_required();
+	if (test__start_subtest("verifier_refusals"))
+		verifier_refusals();
+	if (test__start_subtest("register_needs_cap_net_admin"))
+		register_needs_cap_net_admin();
 }
