@@ -1103,7 +1103,9 @@ static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
 	struct net_devmem_dmabuf_binding *devmem;
 	struct device *dma_dev, *other;
 	struct bpf_mp_binding *b;
+	struct dma_buf *dmabuf;
 	unsigned int i;
+	u32 fd;
 
 	dma_dev = netdev_queue_get_dma_dev(dev, qids[0], NETDEV_QUEUE_TYPE_RX);
 	if (!dma_dev) {
@@ -1119,14 +1121,24 @@ static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
 			return ERR_PTR(-EOPNOTSUPP);
 		}
 	}
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	/* devmem says only -EINVAL (or -EBADF) for an fd that is no dma-buf */
+	fd = nla_get_u32(info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]);
+	dmabuf = dma_buf_get(fd);
+	if (IS_ERR(dmabuf)) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, info->attrs[BPF_MP_A_QUEUE_DMABUF_FD],
+					"dmabuf-fd %u is %s", fd,
+					PTR_ERR(dmabuf) == -EBADF ? "not an open file" :
+					"not a dma-buf");
+		return ERR_CAST(dmabuf);
+	}
+	dma_buf_put(dmabuf);
+	b = kzalloc_obj(*b, GFP_KERNEL);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&b->owner.lock);
 	INIT_LIST_HEAD(&b->owner.bindings);
 	mutex_lock(&b->owner.lock);
-	devmem = net_devmem_bind_dmabuf(dev, NULL, dma_dev, DMA_FROM_DEVICE,
-					nla_get_u32(info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]),
+	devmem = net_devmem_bind_dmabuf(dev, NULL, dma_dev, DMA_FROM_DEVICE, fd,
 					PAGE_SHIFT, &b->owner, info->extack);
 	mutex_unlock(&b->owner.lock);
 	if (IS_ERR(devmem)) {
@@ -1207,7 +1219,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	for (i = 0; i < nq; i++) {
-		struct bpf_mp_queue *q = kzalloc(sizeof(*q), GFP_KERNEL);
+		struct bpf_mp_queue *q = kzalloc_obj(*q, GFP_KERNEL);
 
 		if (!q) {
 			err = -ENOMEM;
