@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Lifetime faults of device-memory bindings: the last put of a binding
-# (a page_pool draining after its tokens come back, on a workqueue) racing
-# other attaches, over and over; run on the DEBUG kernel too, where
-# DEBUG_LIST and KASAN catch a shared list edited without its lock.
+# Faults a memory provider owes its users, each checked byte for byte and
+# for leftovers: the last put of a binding (a page_pool draining after its
+# tokens come back, on a workqueue) racing other attaches, over and over
+# (DEBUG_LIST, and KASAN on the DEBUG kernel, catch a shared list edited
+# without its lock); the policy unregistered mid devmem stream; queue
+# restarts while the reader holds tokens; one binding shared by two queues.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
@@ -69,6 +71,103 @@ races() {
 	return 1
 }
 t binding_put_races_attach	races
+
+verdict_dev() { bpftool map update name static_queues key $(le32 "$IFX") $(le32 "$1") value 1 0 0 0; }
+unload_all() {
+	local p
+	for p in static_map watermark split alternate xdp_hint; do
+		$MPCTL policy unload $p >/dev/null 2>&1
+	done
+}
+wait_field() { # queue field minimum
+	for _ in $(seq $((100 * SLOW))); do
+		[ "$(qfield "$1" "$2")" -ge "$3" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "queue $1: $2 = $(qfield "$1" "$2"), wanted >= $3"
+	return 1
+}
+
+# The policy of a device-memory queue goes away mid devmem stream: host
+# pages take over (counted), the stream stays byte-exact; registered
+# again, the queue goes back to device memory.
+unregister_mid_devmem() {
+	local dev0
+	devrx_start 5730 --size 16 --expect $BYTES -- \
+		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5730 || return 1
+	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP 5730 $BYTES 24 >/dev/null &
+	local sender=$!
+	wait_field 2 bufs_device 64 || { kill $sender; return 1; }
+	unload_all
+	wait_field 2 fallback_no_policy 1 || { kill $sender; return 1; }
+	$MPCTL policy load build/bpf/provider.bpf.o >/dev/null || { kill $sender; return 1; }
+	verdict_dev 2
+	dev0=$(qfield 2 bufs_device)
+	wait_field 2 bufs_device $((dev0 + 32)) || { kill $sender; return 1; }
+	wait $sender
+	devrx_wait 5730 && ok_line 5730 || return 1
+	[ "$(result host 5730)" -gt 0 ] || { echo "no host bytes while unregistered"; return 1; }
+	detach
+}
+t unregister_mid_devmem	unregister_mid_devmem
+
+# Queue restarts (both netdevsim modes) under a devmem stream whose reader
+# holds its tokens: the stream stays intact, the old pools drain once the
+# tokens come back, nothing is left after detach.
+restart_with_tokens() {
+	local reset=/sys/kernel/debug/netdevsim/netdevsim$((PAIR_ID + 1))/ports/0/queue_reset i
+	verdict_dev 2
+	devrx_start 5731 --size 16 --hold 64 --linger --expect $((4 * MB)) -- \
+		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5731 || return 1
+	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP 5731 $((4 * MB)) 16 >/dev/null &
+	local sender=$!
+	for i in 0 1 0 1; do
+		wait_field 2 bufs_device $((64 * (i + 1))) >/dev/null
+		echo "2 $i" >"$reset" || { kill $sender; return 1; }
+	done
+	for _ in $(seq $((200 * SLOW))); do
+		grep -q '^end of stream, holding' /tmp/devrx.5731 && break
+		sleep 0.1
+	done
+	kill -USR1 $DEVRX_PID
+	devrx_wait 5731 && ok_line 5731 || return 1
+	wait $sender
+	detach || return 1
+	for _ in $(seq $((100 * SLOW))); do
+		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' &&
+			[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] &&
+			return 0
+		sleep 0.1
+	done
+	$IN_RX $NLTOOL pools-all "$RX_IF"
+	cat /sys/kernel/debug/dma_buf/bufinfo
+	return 1
+}
+t restart_with_tokens	restart_with_tokens
+
+# One dma-buf on two queues, its fd closed by mpctl right after attach:
+# detaching one queue leaves the other on device memory; detaching both
+# releases the dma-buf.
+shared_binding() {
+	local before
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2-3 --policy static_map --udmabuf 8M >/dev/null || return 1
+	verdict_dev 3
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5732 action 3 >/dev/null
+	$IN_RX $MPCTL detach "$RX_IF" --queues 2 >/dev/null || return 1
+	before=$(qfield 3 bufs_device)
+	$IN_TX $STREAM udp $RX_IP 5732 200
+	wait_field 3 bufs_device $((before + 32)) || return 1
+	[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 1 ] || return 1
+	$IN_RX ethtool -N "$RX_IF" delete "$($IN_RX ethtool -n "$RX_IF" | awk '/^Filter:/ { print $2; exit }')"
+	$IN_RX $MPCTL detach "$RX_IF" --queues 3 >/dev/null || return 1
+	for _ in $(seq $((100 * SLOW))); do
+		[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && return 0
+		sleep 0.1
+	done
+	cat /sys/kernel/debug/dma_buf/bufinfo
+	return 1
+}
+t shared_binding	shared_binding
 
 echo "$OTHER" >/sys/bus/netdevsim/del_device
 for p in static_map watermark split alternate xdp_hint; do
