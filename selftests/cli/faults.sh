@@ -169,6 +169,32 @@ shared_binding() {
 }
 t shared_binding	shared_binding
 
+# Without CAP_NET_ADMIN (capabilities dropped, or root of a user
+# namespace) attach and detach are refused and change nothing; another
+# netns neither sees nor reaches the receiver's queues.
+privilege_and_netns() {
+	local nocap="setpriv --inh-caps=-net_admin --bounding-set=-net_admin --" out rc=0
+	out=$($IN_RX $nocap $MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1) && rc=1
+	echo "attach without CAP_NET_ADMIN: $out"
+	[[ $out == *"Operation not permitted"* ]] || rc=1
+	out=$($IN_RX unshare -Ur $MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1) && rc=1
+	echo "attach from a user namespace: $out"
+	[[ $out == *"Operation not permitted"* ]] || rc=1
+	[ "$($IN_RX $MPCTL show "$RX_IF" --json | jq length)" = 0 ] || rc=1
+	$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map >/dev/null || return 1
+	out=$($IN_RX $nocap $MPCTL detach "$RX_IF" --queues 1 2>&1) && rc=1
+	echo "detach without CAP_NET_ADMIN: $out"
+	[[ $out == *"Operation not permitted"* ]] || rc=1
+	[ "$($IN_RX $MPCTL show "$RX_IF" --json | jq length)" = 1 ] || rc=1
+	# the initial netns has no such device, and its dump holds no queue of bpfmp_rx
+	out=$($MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1) && rc=1
+	echo "attach from another netns: $out"
+	[ "$($MPCTL show --json | jq "[.[] | select(.ifindex == $IFX and .queue == 1)] | length")" = 0 ] || rc=1
+	$IN_RX $MPCTL detach "$RX_IF" --queues 1 >/dev/null || rc=1
+	return $rc
+}
+t privilege_and_netns	privilege_and_netns
+
 echo "$OTHER" >/sys/bus/netdevsim/del_device
 for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
