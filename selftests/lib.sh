@@ -43,7 +43,7 @@ pair_down() {
 stream() { # port bytes
 	rm -f /tmp/stream.$1
 	$IN_RX sh -c "$STREAM recv $1 >/tmp/stream.$1 2>&1 &"
-	$IN_TX $STREAM send $RX_IP "$1" "$2" >/dev/null
+	$IN_TX timeout 120 $STREAM send $RX_IP "$1" "$2" >/dev/null
 	for _ in $(seq 50); do [ -s /tmp/stream.$1 ] && break; sleep 0.1; done
 	cat /tmp/stream.$1
 }

@@ -245,7 +245,7 @@ int nsim_tcp_stream(int port, long long bytes, long long *sent, long long *rcvd)
 	if (test__sh("rm -f /tmp/stream.%d; " IN_RX "sh -c '" STREAM
 		     " recv %d >/tmp/stream.%d 2>&1 &'", port, port, port))
 		goto out;
-	if (test__sh_out(out, sizeof(out), IN_TX STREAM " send " NSIM_RX_IP " %d %lld",
+	if (test__sh_out(out, sizeof(out), IN_TX "timeout 120 " STREAM " send " NSIM_RX_IP " %d %lld",
 			 port, bytes))
 		goto out;
 	s = atoll(out);
