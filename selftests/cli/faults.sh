@@ -195,6 +195,51 @@ privilege_and_netns() {
 }
 t privilege_and_netns	privilege_and_netns
 
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+# Attach/detach cycles, device memory on all four queues then host only,
+# under traffic; then two attachers on different queues of one device
+# racing a third process that dumps queue-get.  Afterwards: no pool left
+# waiting, no dma-buf, slab back within 1 MiB.
+churn() {
+	local n=${BPFMP_CHURN:-$([ "${DEBUG:-0}" = 0 ] && echo 40 || echo 10)} i s0 s1 a b d rc=0
+	s0=$(slab_kb)
+	$IN_TX sh -c "$STREAM udp $RX_IP 5740 100000 >/dev/null 2>&1" &
+	local traffic=$!
+	for i in $(seq "$n"); do
+		$IN_RX $MPCTL attach "$RX_IF" --queues 0-3 --policy static_map --udmabuf 1M >/dev/null &&
+			$IN_RX $MPCTL detach "$RX_IF" >/dev/null &&
+			$IN_RX $MPCTL attach "$RX_IF" --queues 0-3 --policy static_map >/dev/null &&
+			$IN_RX $MPCTL detach "$RX_IF" >/dev/null || { echo "cycle $i failed"; rc=1; break; }
+	done
+	kill $traffic 2>/dev/null
+	(for i in $(seq "$n"); do
+		$IN_RX $MPCTL attach "$RX_IF" --queues 0 --policy static_map --udmabuf 1M >/dev/null &&
+			$IN_RX $MPCTL detach "$RX_IF" --queues 0 >/dev/null || exit 1
+	done) & a=$!
+	(for i in $(seq "$n"); do
+		$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map >/dev/null &&
+			$IN_RX $MPCTL detach "$RX_IF" --queues 1 >/dev/null || exit 1
+	done) & b=$!
+	(while kill -0 $a 2>/dev/null || kill -0 $b 2>/dev/null; do
+		$IN_RX $MPCTL show "$RX_IF" --json >/dev/null || exit 1
+	done) & d=$!
+	wait $a || { echo "attacher of queue 0 failed"; rc=1; }
+	wait $b || { echo "attacher of queue 1 failed"; rc=1; }
+	wait $d || { echo "dumper failed"; rc=1; }
+	for _ in $(seq $((100 * SLOW))); do
+		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' &&
+			[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && break
+		sleep 0.1
+	done
+	$IN_RX $NLTOOL pools-all "$RX_IF" | grep 'detached 1' && rc=1
+	[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] || rc=1
+	s1=$(slab_kb)
+	echo "$n cycles: slab ${s0} kB -> ${s1} kB"
+	[ $((s1 - s0)) -lt 1024 ] || rc=1
+	return $rc
+}
+t churn	churn
+
 echo "$OTHER" >/sys/bus/netdevsim/del_device
 for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
