@@ -211,7 +211,7 @@ churn() {
 			$IN_RX $MPCTL attach "$RX_IF" --queues 0-3 --policy static_map >/dev/null &&
 			$IN_RX $MPCTL detach "$RX_IF" >/dev/null || { echo "cycle $i failed"; rc=1; break; }
 	done
-	kill $traffic 2>/dev/null
+	kill $traffic 2>/dev/null; pkill -f "udp $RX_IP 5740"
 	(for i in $(seq "$n"); do
 		$IN_RX $MPCTL attach "$RX_IF" --queues 0 --policy static_map --udmabuf 1M >/dev/null &&
 			$IN_RX $MPCTL detach "$RX_IF" --queues 0 >/dev/null || exit 1
