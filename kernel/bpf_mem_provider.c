@@ -841,7 +841,7 @@ static const struct btf_kfunc_id_set bpf_mp_kfunc_set = {
 /* The bpfmp queue @xdp was received on, or NULL.  Caller holds RCU. */
 static struct bpf_mp_queue *bpf_mp_xdp_queue(const struct xdp_buff *xdp)
 {
-	const struct xdp_rxq_info *xrxq = xdp->rxq;
+	struct xdp_rxq_info *xrxq = xdp->rxq;
 	const struct netdev_rx_queue *rxq;
 	struct bpf_mp_queue *q;
 
