@@ -167,7 +167,7 @@ static void malformed(struct nm *m)
 	put_u32(&m->r, BPF_MP_A_QUEUE_IFINDEX, 0);
 	put_attr(&m->r, BPF_MP_A_QUEUE_POLICY, "t_upper", 8);
 	put_u32(&m->r, BPF_MP_A_QUEUE_QUEUE_ID, 0);
-	expect(m, "ifindex 0", EINVAL, "range");
+	expect(m, "ifindex 0", ERANGE, "range");
 
 	attach_start(m, true, false);
 	put_attr(&m->r, BPF_MP_A_QUEUE_POLICY, longname, sizeof(longname));

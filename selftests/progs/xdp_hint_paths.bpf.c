@@ -51,7 +51,7 @@ int hint_rx(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("xdp/cpumap")
+SEC("xdp.frags/cpumap")
 int hint_cpu(struct xdp_md *ctx)
 {
 	if (bpf_xdp_mp_hint(ctx, BPF_MP_HINT_HOST))
