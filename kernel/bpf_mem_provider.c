@@ -846,11 +846,9 @@ static struct bpf_mp_queue *bpf_mp_xdp_queue(const struct xdp_buff *xdp)
 	struct bpf_mp_queue *q;
 
 	/* cpumap and devmap programs run on an rxq built on the stack, with
-	 * queue_index 0 whatever queue the frame came from (not registered);
-	 * BPF_PROG_RUN runs in process context.  Frames from an RX queue are
-	 * seen from NAPI or with BHs off (netif_receive_skb()).
+	 * queue_index 0 whatever queue the frame came from: not registered
 	 */
-	if (!in_softirq() || !xrxq || !xrxq->dev || !xdp_rxq_info_is_reg(xrxq) ||
+	if (!xrxq || !xrxq->dev || !xdp_rxq_info_is_reg(xrxq) ||
 	    xrxq->queue_index >= xrxq->dev->num_rx_queues)
 		return NULL;
 	rxq = __netif_get_rx_queue(xrxq->dev, xrxq->queue_index);
@@ -871,12 +869,13 @@ __bpf_kfunc_start_defs();
  * the queue's policy reads it with bpf_mp_hints() at its next refill.
  * The frame itself is not changed.
  *
- * Only frames an RX queue received count: a program run by a cpumap or a
- * devmap entry, or by BPF_PROG_RUN, does not know the frame's queue.
+ * Only frames of a known RX queue count: a program run by a cpumap or a
+ * devmap entry on an xdp_frame does not know the frame's queue and is
+ * refused.  BPF_PROG_RUN counts on the queue it names (ingress_ifindex,
+ * rx_queue_index), as a frame of that queue would.
  *
  * Return: 0; -EINVAL for an unknown @hint; -ENODEV if the frame's RX
- * queue has no bpfmp policy attached or the program does not run on an
- * RX queue.
+ * queue has no bpfmp policy attached or the frame's queue is unknown.
  */
 __bpf_kfunc int bpf_xdp_mp_hint(struct xdp_md *x, u32 hint)
 {

@@ -53,18 +53,41 @@ stream() { # port bytes
 # across suites) and, on failure, CMD's output.
 T_N=0 T_PASS=0 T_FAIL=0 T_SKIP=0
 T_SUITE=$(basename "$0" .sh)
+# a test running past this many seconds is killed and named (the watchdog)
+T_LIMIT=${BPFMP_TEST_TIMEOUT:-$([ "${DEBUG:-0}" = 0 ] && echo 300 || echo 1500)}
 t() {
-	local name=$1 out start=$SECONDS
+	local name=$1 start=$SECONDS out pid rc
 	shift
 	T_N=$((T_N + 1))
-	if out=$("$@" 2>&1); then
+	out=$(mktemp)
+	# in a process group of its own, so the watchdog takes its children too
+	set -m
+	(set +m; "$@") >"$out" 2>&1 &
+	pid=$!
+	set +m
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $((SECONDS - start)) -ge "$T_LIMIT" ]; then
+			kill -KILL -- -"$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			echo "#$T_N $T_SUITE/$name:FAIL (watchdog: killed after $T_LIMIT s)"
+			sed 's/^/    /' "$out" | tail -n 20
+			T_FAIL=$((T_FAIL + 1))
+			rm -f "$out"
+			return
+		fi
+		sleep 0.2
+	done
+	wait "$pid"
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		echo "#$T_N $T_SUITE/$name:OK${BPFMP_TIMES:+ ($((SECONDS - start)) s)}"
 		T_PASS=$((T_PASS + 1))
 	else
 		echo "#$T_N $T_SUITE/$name:FAIL"
-		echo "$out" | sed 's/^/    /' | tail -n 20
+		sed 's/^/    /' "$out" | tail -n 20
 		T_FAIL=$((T_FAIL + 1))
 	fi
+	rm -f "$out"
 }
 
 # t_skip NAME REASON: a test that cannot run here, counted and explained

@@ -272,7 +272,7 @@ static void hints_only_from_rx_queues(struct dc *d)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, run);
 	struct bpf_cpumap_val cv = { .qsize = 256 };
-	struct xdp_md md = { .rx_queue_index = 0 };
+	struct xdp_md md = { .rx_queue_index = 2 };
 	struct bpf_mp_queue_get_rsp q0, q2;
 	struct xdp_hint_paths *skel;
 	char pkt[64] = {};
@@ -298,14 +298,17 @@ static void hints_only_from_rx_queues(struct dc *d)
 	test__sh(IN_TX STREAM " udp " NSIM_RX_IP " 5511 20");
 	usleep(test__slow() ? 2000000 : 500000);
 
-	/* BPF_PROG_RUN naming the receiver's queue 0 */
-	md.ingress_ifindex = d->ifindex;
+	/* BPF_PROG_RUN naming no device (loopback's queue 0): refused;
+	 * naming the receiver's queue 2: counted there, as its frame
+	 */
 	run.data_in = pkt;
 	run.data_size_in = sizeof(pkt);
-	run.ctx_in = &md;
-	run.ctx_size_in = sizeof(md);
 	nsim_enter_ns(NSIM_RX_NS);
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.hint_run), &run);
+	md.ingress_ifindex = d->ifindex;
+	run.ctx_in = &md;
+	run.ctx_size_in = sizeof(md);
+	err = err ?: bpf_prog_test_run_opts(bpf_program__fd(skel->progs.hint_run), &run);
 	nsim_enter_ns(NULL);
 	ASSERT_OK(err, "BPF_PROG_RUN");
 
@@ -318,8 +321,9 @@ static void hints_only_from_rx_queues(struct dc *d)
 	 * program's hints count there; a native xdp_frame's would be refused
 	 */
 	ASSERT_EQ(skel->bss->cpu_refused + skel->bss->cpu_hinted, 20, "cpumap program ran");
-	ASSERT_EQ(q2.hints_host, skel->bss->cpu_hinted, "cpumap hints on the frames' queue");
-	ASSERT_EQ(skel->bss->run_refused, 1, "BPF_PROG_RUN's hint refused");
+	ASSERT_EQ(q2.hints_host, skel->bss->cpu_hinted + 1, "cpumap and PROG_RUN hints on queue 2");
+	ASSERT_EQ(skel->bss->run_refused, 1, "BPF_PROG_RUN without a device refused");
+	ASSERT_EQ(skel->bss->run_hinted, 1, "BPF_PROG_RUN naming queue 2 counted");
 	ASSERT_EQ(q0.hints_host + q0.hints_device, 0, "nothing landed on queue 0");
 
 	nsim_enter_ns(NSIM_RX_NS);
