@@ -9,7 +9,7 @@ cd "$top"
 results=$top/build/test-results
 rm -rf "$results"
 mkdir -p "$results"
-[ "${DEBUG:-0}" = 0 ] && vm_timeout=900 || vm_timeout=5400
+[ "${DEBUG:-0}" = 0 ] && vm_timeout=1500 || vm_timeout=5400
 
 # Each suite leaves "<passed> <skipped> <failed>" in $results/<suite>.summary.
 # The harness tests boot small VMs of their own: they run beside the

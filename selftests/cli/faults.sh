@@ -218,7 +218,7 @@ slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 churn() {
 	local n=${BPFMP_CHURN:-$([ "${DEBUG:-0}" = 0 ] && echo 10 || echo 4)} i s0 s1 a b d rc=0
 	s0=$(slab_kb)
-	$IN_TX sh -c "$STREAM udp $RX_IP 5740 100000 >/dev/null 2>&1" &
+	$IN_TX sh -c "$STREAM udp $RX_IP 5740 3000 >/dev/null 2>&1" &
 	local traffic=$!
 	for i in $(seq "$n"); do
 		$IN_RX $MPCTL attach "$RX_IF" --queues 0-3 --policy static_map --udmabuf 1M >/dev/null &&
