@@ -62,7 +62,22 @@ check 2 '--queues needs a value'	attach lo --queues
 check 2 '--strict takes no value'	attach lo --queues 0 --policy p --strict=1
 check 1 'nosuch0: no such interface'	attach nosuch0 --queues 0 --policy p
 check 1 'out of range'			attach lo --queues 0-3,5 --policy p
-check 1 '--dmabuf-fd 77: Bad file descriptor' attach lo --queues 0 --policy p --dmabuf-fd 77
+# --dmabuf-fd N is checked before any netlink request: open, and a dma-buf
+check 1 '--dmabuf-fd 77: not an open file descriptor' \
+	attach lo --queues 0 --policy p --dmabuf-fd 77 77<&-
+regular=$(mktemp)
+check 1 "--dmabuf-fd 5: not a dma-buf (it is $regular)" \
+	attach lo --queues 0 --policy p --dmabuf-fd 5 5<"$regular"
+rm -f "$regular"
+check 1 '--dmabuf-fd 6: not a dma-buf (it is pipe:[' \
+	attach lo --queues 0 --policy p --dmabuf-fd 6 6< <(:)
+if { true 7<>/dev/ptmx; } 2>/dev/null; then
+	check 1 '--dmabuf-fd 7: not a dma-buf (it is /dev/' \
+		attach lo --queues 0 --policy p --dmabuf-fd 7 7<>/dev/ptmx
+else
+	skip=$((skip + 1))
+	echo "SKIP: mpctl attach --dmabuf-fd of a tty: cannot open /dev/ptmx"
+fi
 check 2 "at 'a'"			detach lo --queues a
 check 1 'nosuch0: no such interface'	detach nosuch0
 check 2 "--watch '0'"			show --watch 0
