@@ -24,7 +24,9 @@ static const char attach_usage[] =
 "  --policy NAME    a registered bpf_mp_ops policy (see 'mpctl policy list')\n"
 "  --dmabuf-fd N    device memory: the dma-buf open on file descriptor N\n"
 "  --udmabuf SIZE   device memory: a new udmabuf of SIZE bytes (K, M, G\n"
-"                   suffixes, page aligned), e.g. 64M\n"
+"                   suffixes, page aligned), e.g. 64M; it must leave an\n"
+"                   eighth of MemAvailable (64M at least) free and be\n"
+"                   within udmabuf's size_limit_mb\n"
 "  --strict         refills the policy sends to device memory come up short\n"
 "                   when it is exhausted, instead of using host pages\n"
 "  --flow tcp:PORT  set the NIC up for the flow: header split on with\n"
@@ -338,6 +340,11 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	if (fd_s && check_dmabuf_fd((int)dmabuf_fd))
 		goto out;
+	/* a udmabuf's pages are pinned at once: refuse what cannot be had */
+	if (size_s && udmabuf_check_size(size, err, sizeof(err))) {
+		fprintf(stderr, "mpctl: --udmabuf %s: %s\n", size_s, err);
+		goto out;
+	}
 	ys = nl_open();
 	if (!ys)
 		goto out;
