@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mpctl attach / detach: bind RX queues to a policy, and unbind them. */
 #include <errno.h>
-#include <fcntl.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "mpctl.h"
@@ -23,7 +24,9 @@ static const char attach_usage[] =
 "  --policy NAME    a registered bpf_mp_ops policy (see 'mpctl policy list')\n"
 "  --dmabuf-fd N    device memory: the dma-buf open on file descriptor N\n"
 "  --udmabuf SIZE   device memory: a new udmabuf of SIZE bytes (K, M, G\n"
-"                   suffixes, page aligned), e.g. 64M\n"
+"                   suffixes, page aligned), e.g. 64M; it must leave an\n"
+"                   eighth of MemAvailable (64M at least) free and be\n"
+"                   within udmabuf's size_limit_mb\n"
 "  --strict         refills the policy sends to device memory come up short\n"
 "                   when it is exhausted, instead of using host pages\n"
 "  --flow tcp:PORT  set the NIC up for the flow: header split on with\n"
@@ -95,6 +98,39 @@ static int check_queues(const char *ifname, const struct queue_list *ql)
 	}
 	free(out);
 	return bad ? -1 : 0;
+}
+
+/*
+ * 0 if @fd is an open dma-buf, else prints what it is instead and -1: the
+ * kernel would only say "Invalid argument" or "Bad file descriptor".
+ */
+static int check_dmabuf_fd(int fd)
+{
+	char link[32], what[256];
+	struct statfs sfs;
+	ssize_t n;
+
+	if (fstatfs(fd, &sfs)) {
+		if (errno == EBADF)
+			fprintf(stderr, "mpctl: --dmabuf-fd %d: not an open file descriptor\n",
+				fd);
+		else
+			fprintf(stderr, "mpctl: --dmabuf-fd %d: %s\n", fd,
+				strerror(errno));
+		return -1;
+	}
+	if (sfs.f_type == DMA_BUF_MAGIC)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, what, sizeof(what) - 1);
+	if (n > 0) {
+		what[n] = '\0';
+		fprintf(stderr, "mpctl: --dmabuf-fd %d: not a dma-buf (it is %s)\n",
+			fd, what);
+	} else {
+		fprintf(stderr, "mpctl: --dmabuf-fd %d: not a dma-buf\n", fd);
+	}
+	return -1;
 }
 
 /*
@@ -302,9 +338,11 @@ int cmd_attach(int argc, char **argv)
 	ifindex = ifindex_of(pos[0]);
 	if (!ifindex || check_queues(pos[0], &ql))
 		goto out;
-	if (fd_s && fcntl((int)dmabuf_fd, F_GETFD) < 0) {
-		fprintf(stderr, "mpctl: --dmabuf-fd %lu: %s\n", dmabuf_fd,
-			strerror(errno));
+	if (fd_s && check_dmabuf_fd((int)dmabuf_fd))
+		goto out;
+	/* a udmabuf's pages are pinned at once: refuse what cannot be had */
+	if (size_s && udmabuf_check_size(size, err, sizeof(err))) {
+		fprintf(stderr, "mpctl: --udmabuf %s: %s\n", size_s, err);
 		goto out;
 	}
 	ys = nl_open();

@@ -63,6 +63,8 @@ void queue_list_free(struct queue_list *ql);
 
 /* "64M" -> 67108864; K/M/G/T (powers of 1024, optional "iB"/"B").  -1 on error. */
 int size_parse(const char *s, uint64_t *size);
+/* 1610612736 -> "1.5 GiB": powers of 1024, one decimal rounded down. */
+void size_format(uint64_t size, char *buf, size_t len);
 /* A non-negative decimal int no larger than @max.  -1 on error. */
 int uint_parse(const char *s, unsigned long max, unsigned long *val);
 
@@ -75,6 +77,12 @@ const char *netdev_name(uint32_t ifindex, char *buf, size_t len);
 
 /* udmabuf.c */
 
+/*
+ * 0 if a udmabuf of @size bytes can be made: no larger than udmabuf's
+ * size_limit_mb and than the memory available (MemAvailable less a margin).
+ * Else -1 with the reason, numbers included, in @err.  Creates nothing.
+ */
+int udmabuf_check_size(uint64_t size, char *err, size_t errlen);
 /*
  * Create a udmabuf of @size bytes backed by a sealed memfd; returns the
  * dma-buf fd, or -1 with the reason in @err.

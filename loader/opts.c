@@ -286,6 +286,28 @@ int size_parse(const char *s, uint64_t *size)
 	return 0;
 }
 
+void size_format(uint64_t size, char *buf, size_t len)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	const int nunits = (int)(sizeof(units) / sizeof(units[0]));
+	uint64_t unit = 1;
+	int u = -1;
+
+	while (u + 1 < nunits && size >= unit * 1024) {
+		unit *= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu bytes", (unsigned long long)size);
+	else if (size % unit)	/* one decimal, rounded down */
+		snprintf(buf, len, "%llu.%llu %s",
+			 (unsigned long long)(size / unit),
+			 (unsigned long long)(size % unit * 10 / unit), units[u]);
+	else
+		snprintf(buf, len, "%llu %s", (unsigned long long)(size / unit),
+			 units[u]);
+}
+
 int uint_parse(const char *s, unsigned long max, unsigned long *val)
 {
 	unsigned long v;

@@ -65,7 +65,66 @@ check 2 '--queues needs a value'	attach lo --queues
 check 2 '--strict takes no value'	attach lo --queues 0 --policy p --strict=1
 check 1 'nosuch0: no such interface'	attach nosuch0 --queues 0 --policy p
 check 1 'out of range'			attach lo --queues 0-3,5 --policy p
-check 1 '--dmabuf-fd 77: Bad file descriptor' attach lo --queues 0 --policy p --dmabuf-fd 77
+# --dmabuf-fd N is checked before any netlink request: open, and a dma-buf
+check 1 '--dmabuf-fd 77: not an open file descriptor' \
+	attach lo --queues 0 --policy p --dmabuf-fd 77 77<&-
+regular=$(mktemp)
+check 1 "--dmabuf-fd 5: not a dma-buf (it is $regular)" \
+	attach lo --queues 0 --policy p --dmabuf-fd 5 5<"$regular"
+rm -f "$regular"
+check 1 '--dmabuf-fd 6: not a dma-buf (it is pipe:[' \
+	attach lo --queues 0 --policy p --dmabuf-fd 6 6< <(:)
+if { true 7<>/dev/ptmx; } 2>/dev/null; then
+	check 1 '--dmabuf-fd 7: not a dma-buf (it is /dev/' \
+		attach lo --queues 0 --policy p --dmabuf-fd 7 7<>/dev/ptmx
+else
+	skip=$((skip + 1))
+	echo "SKIP: mpctl attach --dmabuf-fd of a tty: cannot open /dev/ptmx"
+fi
+
+# --udmabuf SIZE larger than udmabuf allows, or than the memory there is:
+# refused before a memfd or udmabuf exists (their pages would be pinned
+# at once).  size_limit_mb's default differs between kernels: no fixed size.
+size_limit=/sys/module/udmabuf/parameters/size_limit_mb
+limit_mb=$(cat "$size_limit" 2>/dev/null)
+if [ -n "$limit_mb" ]; then
+	check 1 "--udmabuf $((limit_mb + 1))M: larger than udmabuf.size_limit_mb ($limit_mb MiB" \
+		attach lo --queues 0 --policy p --udmabuf "$((limit_mb + 1))M"
+else
+	skip=$((skip + 1))
+	echo "SKIP: mpctl attach --udmabuf above size_limit_mb: no $size_limit"
+fi
+# What a refused --udmabuf must not leave: memfds mpctl made that anyone
+# still holds, and udmabufs (debugfs, where there is one).
+leftovers() {
+	local n
+	n=$(find /proc/[0-9]*/fd -lname '/memfd:mpctl-udmabuf*' 2>/dev/null | wc -l)
+	if [ -r /sys/kernel/debug/dma_buf/bufinfo ]; then
+		n=$((n + $(grep -c udmabuf /sys/kernel/debug/dma_buf/bufinfo)))
+	fi
+	echo "$n"
+}
+oom_kills() { awk '$1 == "oom_kill" { print $2 }' /proc/vmstat; }
+# more than all of RAM (the issue: 100G in 2 GiB ran the OOM killer)
+big=$(( $(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo) / 1048576 + 1 ))G
+if [ -n "$limit_mb" ] && [ "$limit_mb" -lt "$(( ${big%G} * 1024 ))" ]; then
+	skip=$((skip + 1))
+	echo "SKIP: mpctl attach --udmabuf $big: above size_limit_mb ($limit_mb), checked above"
+else
+	sleep 600 & bystander=$!
+	left=$(leftovers) kills=$(oom_kills)
+	check 1 "--udmabuf $big: more than the " attach lo --queues 0 --policy p --udmabuf "$big"
+	check 1 "(MemAvailable " attach lo --queues 0 --policy p --udmabuf "$big"
+	if kill -0 "$bystander" 2>/dev/null && [ "$(oom_kills)" = "$kills" ] &&
+	   [ "$(leftovers)" = "$left" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: mpctl attach --udmabuf $big: bystander $(kill -0 "$bystander" 2>/dev/null && echo alive || echo dead), oom_kill $kills -> $(oom_kills), leftovers $left -> $(leftovers)"
+	fi
+	kill "$bystander" 2>/dev/null
+	wait "$bystander" 2>/dev/null
+fi
 check 2 "at 'a'"			detach lo --queues a
 check 1 'nosuch0: no such interface'	detach nosuch0
 check 2 "--watch '0'"			show --watch 0
