@@ -13,12 +13,28 @@ cd "$(dirname "$0")/../.."
 ROUNDS=${BPFMP_FAULT_ROUNDS:-$([ "${DEBUG:-0}" = 0 ] && echo 4 || echo 2)}
 OTHER=64	# a lone netdevsim device whose queue attaches meanwhile
 
-for p in static_map watermark split alternate xdp_hint; do
-	$MPCTL policy unload $p >/dev/null 2>&1
-done
+unload_all() {
+	local p
+	for p in static_map watermark split alternate xdp_hint; do
+		$MPCTL policy unload $p >/dev/null 2>&1
+	done
+}
+unload_all
 pair_up 62 4
 IFX=$($IN_RX cat /sys/class/net/"$RX_IF"/ifindex)
 le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
+# every dma-buf released and no old pool waiting for buffers, within a while
+all_released() {
+	for _ in $(seq $((100 * SLOW))); do
+		! $IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null | grep -q 'detached 1' &&
+			[ "$(dmabufs)" = 0 ] && return 0
+		sleep 0.1
+	done
+	$IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null
+	cat /sys/kernel/debug/dma_buf/bufinfo
+	return 1
+}
 
 t policy_load_faults	$MPCTL policy load build/bpf/provider.bpf.o
 bpftool map update name static_queues key $(le32 "$IFX") $(le32 2) value 1 0 0 0
@@ -63,22 +79,11 @@ races() {
 		round $((5700 + i)) || { echo "round $i failed"; return 1; }
 	done
 	# every binding went: no dma-buf, no pool waiting
-	for _ in $(seq $((100 * SLOW))); do
-		[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && return 0
-		sleep 0.1
-	done
-	cat /sys/kernel/debug/dma_buf/bufinfo
-	return 1
+	all_released
 }
 t binding_put_races_attach	races
 
 verdict_dev() { bpftool map update name static_queues key $(le32 "$IFX") $(le32 "$1") value 1 0 0 0; }
-unload_all() {
-	local p
-	for p in static_map watermark split alternate xdp_hint; do
-		$MPCTL policy unload $p >/dev/null 2>&1
-	done
-}
 wait_field() { # queue field minimum
 	for _ in $(seq $((100 * SLOW))); do
 		[ "$(qfield "$1" "$2")" -ge "$3" ] 2>/dev/null && return 0
@@ -135,15 +140,7 @@ restart_with_tokens() {
 	devrx_wait 5731 && ok_line 5731 || return 1
 	wait $sender
 	detach || return 1
-	for _ in $(seq $((100 * SLOW))); do
-		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' &&
-			[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] &&
-			return 0
-		sleep 0.1
-	done
-	$IN_RX $NLTOOL pools-all "$RX_IF"
-	cat /sys/kernel/debug/dma_buf/bufinfo
-	return 1
+	all_released
 }
 t restart_with_tokens	restart_with_tokens
 
@@ -160,15 +157,10 @@ shared_binding() {
 	before=$(qfield 3 bufs_device)
 	$IN_TX $STREAM udp $RX_IP 5732 200
 	wait_field 3 bufs_device $((before + 32)) || return 1
-	[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 1 ] || return 1
+	[ "$(dmabufs)" = 1 ] || return 1
 	$IN_RX ethtool -N "$RX_IF" delete "$($IN_RX ethtool -n "$RX_IF" | awk '/^Filter:/ { print $2; exit }')"
 	$IN_RX $MPCTL detach "$RX_IF" --queues 3 >/dev/null || return 1
-	for _ in $(seq $((100 * SLOW))); do
-		[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && return 0
-		sleep 0.1
-	done
-	cat /sys/kernel/debug/dma_buf/bufinfo
-	return 1
+	all_released
 }
 t shared_binding	shared_binding
 
@@ -241,13 +233,7 @@ churn() {
 	wait $a || { echo "attacher of queue 0 failed"; rc=1; }
 	wait $b || { echo "attacher of queue 1 failed"; rc=1; }
 	wait $d || { echo "dumper failed"; rc=1; }
-	for _ in $(seq $((100 * SLOW))); do
-		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' &&
-			[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && break
-		sleep 0.1
-	done
-	$IN_RX $NLTOOL pools-all "$RX_IF" | grep 'detached 1' && rc=1
-	[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] || rc=1
+	all_released || rc=1
 	s1=$(slab_kb)
 	echo "$n cycles: slab ${s0} kB -> ${s1} kB"
 	[ $((s1 - s0)) -lt 1024 ] || rc=1
@@ -273,8 +259,9 @@ removal_mid_stream() {
 	pkill -f "stream send $RX_IP 5750"
 	kill $DEVRX_PID 2>/dev/null
 	wait $DEVRX_PID 2>/dev/null
+	# the device is gone: only the dma-buf can be left
 	for _ in $(seq $((100 * SLOW))); do
-		[ "$(awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] && return 0
+		[ "$(dmabufs)" = 0 ] && return 0
 		sleep 0.1
 	done
 	cat /sys/kernel/debug/dma_buf/bufinfo
@@ -283,8 +270,6 @@ removal_mid_stream() {
 
 echo "$OTHER" >/sys/bus/netdevsim/del_device
 t removal_mid_stream	removal_mid_stream
-for p in static_map watermark split alternate xdp_hint; do
-	$MPCTL policy unload $p >/dev/null 2>&1
-done
+unload_all
 pair_down 2>/dev/null
 t_summary
