@@ -5,9 +5,7 @@
  * frame are readable and its payload refused by every helper; verdicts on
  * device frames drop (counted) instead of transmitting device memory; hints
  * reach the queue's counters; the XDP kfuncs load nowhere else; random
- * verdicts and helper calls over mixed frames leave nothing behind; generic
- * XDP on the GRO skbs of a devmem TCP stream is told the length its frags
- * hold, and cutting the tail stays within the frame.
+ * verdicts and helper calls over mixed frames leave nothing behind.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -27,11 +25,9 @@
 #include "test_progs.h"
 #include "mp_policies.skel.h"
 #include "xdp_mp.skel.h"
-#include "xdp_gro_frags.skel.h"
 
 #define NQ	4
 #define PORT	5400	/* the port xdp_mp.bpf.c probes */
-#define GRO_PORT 5410	/* the devmem stream of gro_frags */
 
 enum { V_PASS, V_DROP, V_TX, V_REDIRECT_CPU, V_REDIRECT_DEV, V_RANDOM };
 
@@ -355,88 +351,6 @@ static void fuzz(struct xt *x, __u32 mode, const char *what)
 	ASSERT_OK(xdp_set(x, -1, mode), "XDP off");
 }
 
-/* Kernel log lines that are a splat (selftests/kernel_splats.sh's pattern). */
-static long long splats(void)
-{
-	char out[32];
-
-	if (test__sh_out(out, sizeof(out), "dmesg | grep -cE 'WARNING:|BUG:|Oops|"
-			 "general protection fault|KASAN:|UBSAN:|kernel BUG at'"))
-		return 0;	/* grep -c exits 1 when it counts 0 */
-	return atoll(out);
-}
-
-/*
- * Generic XDP on the GRO skbs of a devmem TCP stream (queue 3, device
- * memory only).  GRO chains skbs into a frag_list once the head's frags
- * are full; an xdp_buff has no frag_list, so XDP must never be told those
- * bytes: bpf_xdp_get_buff_len() is what the frags hold, cutting the tail
- * by a large delta leaves data_end >= data and the length asked for, the
- * last byte (device memory) is refused.  The stream stays intact.
- */
-static void gro_frags(struct xt *x)
-{
-	long long bytes = test__slow() ? 2 << 20 : 8 << 20;
-	long long rxd = rx_drops(x, false), spl = splats();
-	long long hwd = nsim_rx_stat_sum(&x->p, "drops", NQ);
-	struct xdp_gro_frags__bss *b;
-	struct xdp_gro_frags *skel;
-	char out[256] = "";
-
-	skel = xdp_gro_frags__open();
-	if (!ASSERT_OK_PTR(skel, "open xdp_gro_frags"))
-		return;
-	skel->rodata->port = GRO_PORT;
-	if (!ASSERT_OK(xdp_gro_frags__load(skel), "load xdp_gro_frags"))
-		goto out;
-	b = skel->bss;
-	b->shrink_budget = 32;
-	ASSERT_OK(xdp_set(x, -1, XDP_FLAGS_DRV_MODE), "native XDP off");
-	if (!ASSERT_OK(xdp_set(x, bpf_program__fd(skel->progs.xdp_gro_frags),
-			       XDP_FLAGS_SKB_MODE), "generic XDP on"))
-		goto out;
-	/* devmem_rx makes the dma-buf, has mpctl bind it and steer the flow */
-	if (!ASSERT_OK(test__sh("rm -f /tmp/xdp_gro.out; " IN_RX "sh -c 'build/devmem_rx"
-				" --port %d --size 64 --expect %lld -- build/mpctl attach %s"
-				" --queues 3 --policy t_device --strict --flow tcp:%d"
-				" >/tmp/xdp_gro.out 2>&1 & echo $! >/tmp/xdp_gro.pid'; for i in $(seq 300); do"
-				" grep -q ^listening /tmp/xdp_gro.out && exit 0; sleep 0.1; done;"
-				" cat /tmp/xdp_gro.out; exit 1",
-				GRO_PORT, bytes, x->p.rx_if, GRO_PORT), "devmem receiver"))
-		goto off;
-	ASSERT_OK(test__sh(IN_TX "timeout 300 " STREAM " send " NSIM_RX_IP " %d %lld >/dev/null",
-			   GRO_PORT, bytes), "stream sent");
-	test__sh_out(out, sizeof(out), "for i in $(seq 300); do grep -q ^host /tmp/xdp_gro.out &&"
-		     " break; sleep 0.1; done; cat /tmp/xdp_gro.out");
-	ASSERT_TRUE(strstr(out, " ok\n"), "devmem stream intact");
-	if (!strstr(out, " ok\n"))
-		fprintf(stderr, "devmem_rx: %s", out);
-
-	fprintf(stderr, "gro_frags: frames %llu merged %llu max_len %llu shrunk %llu\n",
-		b->frames, b->merged, b->max_len, b->shrunk);
-	ASSERT_GT(b->frames, 20, "device frames of the stream seen");
-	ASSERT_GT(b->merged, 10, "GRO merged frames");
-	ASSERT_GT(b->max_len, 3 * 9014, "GRO built large skbs");
-	ASSERT_EQ(b->over_frags, 0, "length never more than the frags hold");
-	ASSERT_EQ(b->tail_read, 0, "last byte refused (device memory)");
-	ASSERT_GE(b->shrunk, 8, "tails cut");
-	ASSERT_EQ(b->shrink_err, 0, "cuts accepted");
-	ASSERT_EQ(b->below_data, 0, "data_end never below data");
-	ASSERT_EQ(b->shrink_bad, 0, "length after a cut as asked");
-	/* GRO chained no frag_list that generic XDP had to refuse (the
-	 * device's own drops, out of RX buffers, are not refusals)
-	 */
-	ASSERT_EQ(rx_drops(x, false) - rxd - (nsim_rx_stat_sum(&x->p, "drops", NQ) - hwd), 0,
-		  "nothing refused");
-	ASSERT_EQ(splats() - spl, 0, "no kernel splat");
-off:
-	test__sh("kill $(cat /tmp/xdp_gro.pid) 2>/dev/null");
-	ASSERT_OK(test__sh(IN_RX "build/mpctl detach %s --queues 3", x->p.rx_if), "detach queue 3");
-	ASSERT_OK(xdp_set(x, -1, XDP_FLAGS_SKB_MODE), "generic XDP off");
-out:
-	xdp_gro_frags__destroy(skel);
-}
-
 /* After detach, pools drain and the dma-buf goes. */
 static void nothing_left(struct xt *x)
 {
@@ -500,8 +414,6 @@ void test_xdp_mp(void)
 	}
 	if (test__start_subtest("fuzz_generic"))
 		fuzz(&x, XDP_FLAGS_SKB_MODE, "generic XDP");
-	if (test__start_subtest("gro_frags"))
-		gro_frags(&x);
 	if (test__start_subtest("nothing_left"))
 		nothing_left(&x);
 out:
