@@ -4,7 +4,7 @@
 # tokens come back, on a workqueue) racing other attaches, over and over
 # (DEBUG_LIST, and KASAN on the DEBUG kernel, catch a shared list edited
 # without its lock); queue restarts while the reader holds tokens; one
-# binding shared by two queues; privilege and namespaces; churn; removal.
+# binding shared by two queues; privilege and namespaces; churn.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
@@ -221,35 +221,7 @@ churn() {
 }
 t churn	churn
 
-# Last, it takes the receiver away: the device is deleted while a stream
-# flows into its device-memory queue and the reader holds its tokens.
-# The queue leaves the dump at once; the dma-buf goes once the reader lets
-# go (its socket dies with the peer gone); no splat.
-removal_mid_stream() {
-	local n
-	verdict_dev 2
-	detach >/dev/null 2>&1
-	devrx_start 5750 --size 16 --hold 64 --linger --expect $((8 * MB)) -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5750 || return 1
-	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP 5750 $((8 * MB)) 8 >/dev/null 2>&1 &
-	wait_field 2 bufs_device 128 || return 1
-	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device || return 1
-	n=$($IN_RX $MPCTL show --json 2>/dev/null | jq "[.[] | select(.ifindex == $IFX)] | length")
-	[ "${n:-0}" = 0 ] || { echo "queues of the deleted device still listed: $n"; return 1; }
-	pkill -f "stream send $RX_IP 5750"
-	kill $DEVRX_PID 2>/dev/null
-	wait $DEVRX_PID 2>/dev/null
-	# the device is gone: only the dma-buf can be left
-	for _ in $(seq $((100 * SLOW))); do
-		[ "$(dmabufs)" = 0 ] && return 0
-		sleep 0.1
-	done
-	cat /sys/kernel/debug/dma_buf/bufinfo
-	return 1
-}
-
 echo "$OTHER" >/sys/bus/netdevsim/del_device
-t removal_mid_stream	removal_mid_stream
 unload_all
 pair_down 2>/dev/null
 t_summary
