@@ -38,7 +38,7 @@ quietly() {
 PKGS=(
 	build-essential flex bison bc kmod cpio xz-utils rsync git
 	libelf-dev libssl-dev zlib1g-dev libcap-dev libzstd-dev pkg-config
-	dwarves ccache python3 python3-yaml python3-jsonschema
+	dwarves ccache python3 python3-yaml python3-jsonschema mandoc
 	clang-19 llvm-19 lld-19
 	qemu-system-x86 busybox-static
 	iproute2 ethtool iperf3 socat iputils-ping jq
