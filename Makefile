@@ -212,6 +212,10 @@ $(EX)/own_policy.bpf.o: examples/own_policy/own_policy.bpf.c $(B)/vmlinux.h incl
 $(EX)/own_policy: examples/own_policy/own_policy.c $(EX)/own_policy.skel.h $(LIBBPF) $(LIBYNL)
 	$(Q)$(CC) $(MPCTL_CFLAGS) -I$(EX) $< -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS)
 
+# the skeleton's C names: struct own_policy_bpf, own_policy_bpf__open()
+$(EX)/own_policy.skel.h: $(EX)/own_policy.bpf.o $(BPFTOOL)
+	$(Q)$(BPFTOOL) gen skeleton $< name own_policy_bpf >$@.tmp && mv $@.tmp $@
+
 .SECONDARY: $(EX)/own_policy.bpf.o
 
 examples: $(B)/devmem_rx $(EX)/own_policy
