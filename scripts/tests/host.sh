@@ -99,8 +99,11 @@ man_api_covered() {
 
 # --- make install -----------------------------------------------------------
 
-dest=$work/dest
+# kept for the VM suite selftests/cli/installed.sh, which loads the
+# installed policy library with the installed mpctl into the bpfmp kernel
+dest=$results/install
 prefix=/usr/local
+rm -rf "$dest"
 
 install_destdir() {
 	local f
@@ -169,10 +172,12 @@ installed_header_builds() {
 }
 
 uninstall_clean() {
+	local d=$work/dest2 left
 	need "$dest$prefix/sbin/mpctl" || return
-	make -s --no-print-directory BPFMP_KERNEL_READY=1 uninstall DESTDIR="$dest" >/dev/null || return 1
-	local left
-	left=$(find "$dest" -type f)
+	make -s --no-print-directory BPFMP_KERNEL_READY=1 install DESTDIR="$d" >/dev/null &&
+		make -s --no-print-directory BPFMP_KERNEL_READY=1 uninstall DESTDIR="$d" >/dev/null ||
+		return 1
+	left=$(find "$d" -type f)
 	[ -z "$left" ] || { echo "left behind:"; echo "$left"; return 1; }
 }
 
