@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,8 +39,12 @@ int mpctl_lib_path(const char *file, char *buf, size_t len)
 			if ((size_t)snprintf(buf, len, "%s/%s/%s", exe, rel[i],
 					     file) >= len)
 				continue;
-			if (!access(buf, F_OK))
-				return 0;
+			if (access(buf, F_OK))
+				continue;
+			/* "sbin/../lib/bpfmp/x.o" reads better resolved */
+			if (realpath(buf, exe))
+				snprintf(buf, len, "%s", exe);
+			return 0;
 		}
 	}
 	/* not found anywhere: name the configured place in the error */

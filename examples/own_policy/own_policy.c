@@ -13,6 +13,7 @@
  * drops the link, which unregisters the policy.  Nothing is pinned:
  * policy and attachment live exactly as long as the process.
  */
+#define _GNU_SOURCE	/* memfd_create, F_ADD_SEALS */
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
