@@ -10,6 +10,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 results=${1:-$top/build/test-results}
 mkdir -p "$results"
+results=$(cd "$results" && pwd)
 n=0 pass=0 fail=0 skip=0
 out=$(mktemp)
 work=$(mktemp -d)
