@@ -38,7 +38,9 @@ progress_run() {
 		sleep 1
 		if [ $((SECONDS - last)) -ge "$every" ] && kill -0 "$pid" 2>/dev/null; then
 			last=$SECONDS
-			n=$(find "$dir" -name '*.o' -newer "$stamp" 2>/dev/null | wc -l)
+			# Kbuild renames objects into place: find may lose one
+			# and fail, which must not stop a "set -e" caller
+			n=$(find "$dir" -name '*.o' -newer "$stamp" 2>/dev/null | wc -l) || true
 			echo "$prefix: still building, $(fmt_secs $((SECONDS - start))), $n objects built$of"
 		fi
 	done

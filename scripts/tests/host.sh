@@ -201,9 +201,10 @@ progress_lines() {
 	local d=$work/objs o
 	mkdir -p "$d"
 	touch "$d/old.o"
-	o=$(BPFMP_PROGRESS_EVERY=1 bash -c '. scripts/lib/progress.sh
+	# under kernel.sh's "set -euo pipefail"
+	o=$(BPFMP_PROGRESS_EVERY=1 bash -c 'set -euo pipefail; . scripts/lib/progress.sh
 		progress_run kernel "$1" 40 sh -c "for i in 1 2 3 4; do sleep 1; touch $1/\$i.o; done; exit 3"
-		echo "rc=$?"' _ "$d")
+		echo "rc=$?"' _ "$d" || echo "rc=$?")
 	echo "$o"
 	grep -qx 'rc=3' <<<"$o" || { echo "status not passed through"; return 1; }
 	grep -qE '^kernel: still building, [0-9]+s, [1-4] objects built of about 40$' <<<"$o" || return 1
@@ -212,6 +213,12 @@ progress_lines() {
 	[ "$(grep -c 'still building' <<<"$o")" -ge 2 ] || { echo "one line only"; return 1; }
 	grep -q $'\r' <<<"$o" && { echo "carriage return in the output"; return 1; }
 	grep -q 'progress_run kernel "$out"' scripts/kernel.sh || { echo "kernel.sh does not use it"; return 1; }
+	# a find that fails (objects renamed under it, here no directory at
+	# all) must not end a "set -e" kernel.sh while its make goes on
+	o=$(BPFMP_PROGRESS_EVERY=1 bash -c 'set -euo pipefail; . scripts/lib/progress.sh
+		progress_run kernel /nonexistent "" sleep 3; echo "rc=$?"' 2>&1)
+	echo "$o"
+	grep -qx 'rc=0' <<<"$o" && grep -qx 'kernel: still building, [0-9]*s, 0 objects built' <<<"$o"
 }
 
 # deps.sh with a fake apt: one line for the packages, apt's output in the
