@@ -16,6 +16,7 @@ mount -t tmpfs tmpfs /usr/local
 cp -a build/stage/usr/local/. /usr/local/
 export PATH=/usr/local/sbin:$PATH
 pair_up 80 4
+trap pair_down EXIT
 $IN_RX build/selftests/nltool hds "$RX_IF" on 0 >/dev/null
 
 say "policies.md: an empty directory to a registered, attached, observed policy"
@@ -25,7 +26,7 @@ awk '/^\/\/ quarter.bpf.c$/ { p = 1 } p && /^\.Ed$/ { exit } p' \
 run cat quarter.bpf.c
 printf '$ %s\n' "bpftool btf dump file /sys/kernel/btf/vmlinux format c >vmlinux.h"
 bpftool btf dump file /sys/kernel/btf/vmlinux format c >vmlinux.h
-run clang-19 -target bpf -O2 -g -I. -I/usr/local/include/bpfmp -c quarter.bpf.c -o quarter.bpf.o
+run clang-19 -target bpf -O2 -g -fms-extensions -Wno-microsoft-anon-tag -I. -I/usr/local/include/bpfmp -c quarter.bpf.c -o quarter.bpf.o
 run mpctl policy load quarter.bpf.o
 run mpctl policy list
 run $IN_RX mpctl attach "$RX_IF" --queues 2 --policy quarter --udmabuf 16M
@@ -71,5 +72,5 @@ sleep 1
 run $IN_RX mpctl show "$RX_IF"
 stream 7100 $((4 << 20)) >/dev/null
 wait $own
+echo "(exit $?)"
 run mpctl policy list
-pair_down

@@ -65,12 +65,17 @@ static int queue_attach(struct ynl_sock *ys, unsigned int ifindex,
 			__u32 queue, int dmabuf)
 {
 	struct bpf_mp_attach_req *req = bpf_mp_attach_req_alloc();
+	__u32 *ids = malloc(sizeof(*ids));	/* the request frees it */
 	int err;
 
-	if (!req)
+	if (!req || !ids) {
+		free(ids);
+		free(req);
 		return -1;
+	}
+	*ids = queue;
 	bpf_mp_attach_req_set_ifindex(req, ifindex);
-	__bpf_mp_attach_req_set_queue_id(req, &queue, 1);
+	__bpf_mp_attach_req_set_queue_id(req, ids, 1);
 	bpf_mp_attach_req_set_policy(req, "own_policy");
 	if (dmabuf >= 0)
 		bpf_mp_attach_req_set_dmabuf_fd(req, (__u32)dmabuf);
@@ -82,12 +87,17 @@ static int queue_attach(struct ynl_sock *ys, unsigned int ifindex,
 static int queue_detach(struct ynl_sock *ys, unsigned int ifindex, __u32 queue)
 {
 	struct bpf_mp_detach_req *req = bpf_mp_detach_req_alloc();
+	__u32 *ids = malloc(sizeof(*ids));	/* the request frees it */
 	int err;
 
-	if (!req)
+	if (!req || !ids) {
+		free(ids);
+		free(req);
 		return -1;
+	}
+	*ids = queue;
 	bpf_mp_detach_req_set_ifindex(req, ifindex);
-	__bpf_mp_detach_req_set_queue_id(req, &queue, 1);
+	__bpf_mp_detach_req_set_queue_id(req, ids, 1);
 	err = bpf_mp_detach(ys, req);
 	bpf_mp_detach_req_free(req);
 	return err;
