@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154 # $top: set by host.sh, which sources this
 # Completion tests for scripts/tests/host.sh: completion/mpctl's _mpctl
 # driven as bash does (COMP_WORDS, COMP_CWORD), COMPREPLY checked.  Each
 # runs in a fresh bash with the completion sourced.
@@ -79,12 +80,14 @@ completion_options() {
 }
 
 completion_interfaces() {
-	local m=$1 ifs
-	ifs=$(ls /sys/class/net)
-	# shellcheck disable=SC2086
-	exactly "$(comp "$m" attach '')" $ifs &&
+	local m=$1 ifs=() lifs=() d
+	for d in /sys/class/net/*; do
+		ifs+=("${d##*/}")
+		[[ ${d##*/} == l* ]] && lifs+=("${d##*/}")
+	done
+	exactly "$(comp "$m" attach '')" "${ifs[@]}" &&
 		want "$(comp "$m" xdp detach '')" lo &&
-		exactly "$(comp "$m" show l)" $(ls /sys/class/net | grep '^l')
+		exactly "$(comp "$m" show l)" "${lifs[@]}"
 }
 
 # the RX queues of the interface on the line, from its sysfs, also after
@@ -97,7 +100,8 @@ completion_queues() {
 	done
 	[ -n "$ifname" ] || { echo "no interface with RX queues"; return 1; }
 	ids=$(ls -d /sys/class/net/"$ifname"/queues/rx-* | sed 's/.*rx-//' | sort -n)
-	# shellcheck disable=SC2086
+	# queue ids are numbers: split on purpose
+	# shellcheck disable=SC2086,SC2046
 	exactly "$(comp "$m" attach "$ifname" --queues '')" $ids &&
 		exactly "$(comp "$m" detach "$ifname" --queues "0,")" $(sed 's/^/0,/' <<<"$ids") &&
 		exactly "$(comp "$m" attach "$ifname" --policy p --queues=0)" \

@@ -7,7 +7,7 @@
 # Leaves "<passed> <skipped> <failed>" in RESULTS_DIR/host.summary.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 results=${1:-$top/build/test-results}
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
@@ -52,23 +52,23 @@ make_help() {
 	h=$(make -s --no-print-directory help) || return 1
 	echo "$h"
 	for t in all test demo vm install uninstall deps kernel build patches clean; do
-		grep -qE "^  $t[ (]" <<<"$h" || { echo "make help: no '$t'"; return 1; }
+		grep -qE "^  ${t}[ (]" <<<"$h" || { echo "make help: no '$t'"; return 1; }
 	done
 }
 
 # --- man pages --------------------------------------------------------------
 
 man_lint() {
-	local p rc=0
+	local p w rc=0
 	if command -v mandoc >/dev/null; then
 		for p in man/*.[1-9]; do
 			mandoc -T lint -W warning "$p" || rc=1
 		done
 	elif command -v man >/dev/null; then
 		for p in man/*.[1-9]; do
-			# man --warnings prints groff's warnings; any line is one
-			[ -z "$(man --warnings -l "$p" 2>&1 >/dev/null)" ] || {
-				man --warnings -l "$p" 2>&1 >/dev/null; rc=1; }
+			# man --warnings prints groff's warnings on stderr; any is one
+			w=$(man --warnings -l "$p" 2>&1 >/dev/null)
+			[ -z "$w" ] || { echo "$p: $w"; rc=1; }
 		done
 	else
 		echo "neither mandoc nor man (scripts/deps.sh installs mandoc)"

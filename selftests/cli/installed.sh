@@ -5,7 +5,7 @@
 # object it finds beside itself) and cleans up.
 #   bash selftests/cli/installed.sh RESULTS
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
 results=${1:-build/test-results}
 root=$(cd "$results" 2>/dev/null && pwd)/install/usr/local

@@ -4,7 +4,7 @@
 # device memory over bpf-mp netlink, sees refills while traffic flows, and
 # on exit leaves neither the attachment nor the policy behind.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib.sh
 MPCTL=build/mpctl
 OWN=build/examples/own_policy
