@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs inside the test VM (scripts/test.sh boots it): every guest suite,
 # then the kernel log check.  Writes "<passed> <skipped> <failed>" per suite
-# to $1/<suite>.summary.
+# to $1/<suite>.summary.  With $2 = e1000e (a VM booted with
+# "scripts/vm --e1000e"), the suites that run on a real driver, on e1000e.
 results=$1
+drv=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 rc=0
@@ -16,6 +18,11 @@ summary() { # suite log
 	}
 }
 
+if [ -n "$drv" ]; then
+	export BPFMP_DRIVER=$drv
+	sfx=.$drv
+fi
+[ -n "$drv" ] || {
 echo "-- test_progs --"
 if [ -n "${BPFMP_TEST_FILTER:-}" ]; then
 	build/selftests/test_progs -t "$BPFMP_TEST_FILTER" >"$results/test_progs.log" 2>&1
@@ -30,6 +37,7 @@ if [ "$(cat "$results/test_progs.summary")" = "0 0 0" ]; then
 	echo "0 0 1" >"$results/test_progs.summary"
 	rc=1
 fi
+}
 
 SPLATS='WARNING:|BUG:|Oops|general protection fault|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|blocked for more than|kernel BUG at|list_(add|del) corruption|stalled pool shutdown|unregister_netdevice: waiting'
 
@@ -63,6 +71,8 @@ cli() { # name script [args...]
 }
 if [ -n "${BPFMP_TEST_FILTER:-}" ]; then
 	echo "-- cli: skipped (BPFMP_TEST_FILTER selects test_progs tests) --"
+elif [ -n "$drv" ]; then
+	cli devmem_e2e$sfx selftests/cli/devmem_e2e.sh
 else
 	cli mpctl_args selftests/mpctl_args.sh build/mpctl
 	cli mpctl_e2e selftests/cli/mpctl_e2e.sh
@@ -74,11 +84,11 @@ else
 fi
 
 echo "-- kernel log --"
-dmesg >"$results/dmesg.log"
-sh selftests/kernel_splats.sh >"$results/splats.log" 2>&1
+dmesg >"$results/dmesg$sfx.log"
+sh selftests/kernel_splats.sh >"$results/splats$sfx.log" 2>&1
 [ $? -eq 0 ] || rc=1
-cat "$results/splats.log"
-summary kernel_splats "$results/splats.log"
+cat "$results/splats$sfx.log"
+summary kernel_splats$sfx "$results/splats$sfx.log"
 
-touch "$results/vm.done"
+touch "$results/vm$sfx.done"
 exit $rc
