@@ -324,8 +324,12 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	libbpf_log_init(true);
 	obj = bpf_object__open_file(file, NULL);
 	if (!obj) {
-		fprintf(stderr, "mpctl: xdp attach: %s: open %s: %s\n", ifname,
-			file, bpf_strerror(-errno, err, sizeof(err)));
+		e = errno;
+		/* an installed or copied mpctl has no build/bpf beside it */
+		fprintf(stderr, "mpctl: xdp attach: %s: open %s: %s%s\n", ifname,
+			file, bpf_strerror(-e, err, sizeof(err)),
+			file == path && e == ENOENT ?
+			" (the default object, beside mpctl: name the object, 'mpctl xdp attach IF OBJ', e.g. build/bpf/provider.bpf.o)" : "");
 		goto out;
 	}
 	prog = pick_prog(obj, name, ifname, file);

@@ -77,6 +77,12 @@ broken_patch_named() {
 	return $rc
 }
 
+# The make targets the docs name ("make build/mpctl") exist: a dry run,
+# with the kernel taken as built, so nothing is built or reset here.
+doc_make_targets() {
+	make -n --no-print-directory BPFMP_KERNEL_READY=1 build/mpctl build/devmem_rx >/dev/null
+}
+
 if [ "${DEBUG:-0}" != 0 ]; then
 	# These test the runner, not the kernel: the plain "make test" runs
 	# them; a KASAN kernel takes a minute per boot for nothing more.
@@ -92,6 +98,7 @@ else
 fi
 check vm_missing_kernel vm_missing_kernel
 check broken_patch_named broken_patch_named
+check doc_make_targets doc_make_targets
 
 echo "$pass $skip $fail" >"$results/harness.summary"
 [ "$fail" -eq 0 ]

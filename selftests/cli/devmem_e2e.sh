@@ -99,7 +99,7 @@ t mixed_detach		detach
 # its first MiB (about 700 buffers): device memory runs out mid-stream.
 exhaustion_fallback() {
 	verdict 2 device || return 1
-	devrx_start 5604 --size 2 --hold 1 --expect $HALF -- \
+	devrx_start 5604 --size 2M --hold 1M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5604 || return 1
 	send 5604 $HALF
 	devrx_wait 5604 && ok_line 5604 || return 1
@@ -117,7 +117,7 @@ exhaustion_strict() {
 	local sender i drops0
 	verdict 2 device || return 1
 	drops0=$(nsim_drops)
-	devrx_start 5605 --size 2 --hold 64 --expect $((4 * MB)) -- \
+	devrx_start 5605 --size 2M --hold 64M --expect $((4 * MB)) -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --strict --flow tcp:5605 || return 1
 	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP 5605 $((4 * MB)) >/dev/null &
 	sender=$!
@@ -146,7 +146,7 @@ t strict_detach		detach
 # ACK or FIN makes NAPI refill the slots the stream used): bufs_device.
 held_start() { # port
 	verdict 2 device &&
-	devrx_start "$1" --size 8 --hold 64 --linger --expect $MB -- \
+	devrx_start "$1" --size 8M --hold 64M --linger --expect $MB -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$1" ||
 		return 1
 	# the sender waits for the receiver to close: in the background
@@ -202,13 +202,13 @@ t detach_while_held	detach_while_held
 coexist() {
 	local up bpfmp loc out rc=0
 	verdict 2 device &&
-	devrx_start 5608 --size 16 --expect $HALF -- \
+	devrx_start 5608 --size 16M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5608 || return 1
 	bpfmp=$DEVRX_PID
 	loc=$($IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5609 action 1 |
 		awk '/Added rule with ID/ { print $NF }')
 	[ -n "$loc" ] &&
-	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
+	devrx_start 5609 --size 16M --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
 	up=$DEVRX_PID
 	out=$($IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1)
 	echo "attach to the upstream queue: $out"
@@ -223,6 +223,25 @@ coexist() {
 }
 t coexist_upstream	coexist
 t coexist_detach	detach
+
+# devmem_rx as a template: --size in mpctl's units (the dma-buf the attach
+# command gets is exactly that big), and any sender with --no-check.
+devrx_size() {
+	local out
+	out=$($IN_RX $DEVRX --port 5611 --size 8M -- sh -c 'stat -L -c "size %s" /proc/self/fd/$2; exit 3' sh 2>&1)
+	echo "$out"
+	[[ $out == *"size 8388608"* && $out == *"attach command failed (3)"* ]]
+}
+t devrx_size_suffix	devrx_size
+any_sender() {
+	devrx_start 5612 --size 16M --no-check --expect 1M -- \
+		$MPCTL attach "$RX_IF" --queues 2 --policy alternate --flow tcp:5612 || return 1
+	head -c $MB /dev/zero | $IN_TX timeout $((60 * SLOW)) socat -u - TCP:$RX_IP:5612 ||
+		{ kill $DEVRX_PID; devrx_wait 5612; return 1; }
+	devrx_wait 5612 && ok_line 5612 && [ "$(result device 5612)" -gt 0 ]
+}
+t devrx_any_sender	any_sender
+t devrx_any_sender_detach	detach
 
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.
