@@ -184,14 +184,15 @@ static bool hds_refused(const struct ynl_sock *ys)
 static const char *attach_hint(const struct ynl_sock *ys, const char *ifname,
 			       const char *subj, char *buf, size_t len)
 {
+	const char *m = strstr(ys->err.msg, "queue ");
 	unsigned int busy;
 
 	buf[0] = '\0';
 	if (hds_refused(ys))
 		snprintf(buf, len, " (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT, which sets it, or set it as docs/mpctl.md 'Header split' shows)");
 	/* the kernel names the queue in its text, not as the bad attribute */
-	else if (ys->err.code == EBUSY &&
-		 sscanf(ys->err.msg, "queue %u already attached", &busy) == 1)
+	else if (ys->err.code == EBUSY && m &&
+		 sscanf(m, "queue %u already attached", &busy) == 1)
 		snprintf(buf, len, " (detach it first: 'mpctl detach %s --queues %u')",
 			 ifname, busy);
 	else if (ys->err.code == EBUSY)

@@ -30,10 +30,21 @@ expect_out() { # substring cmd...: succeeds and prints substring on stdout
 t policy_load	expect_out "registered ${LIBRARY//,/} (pinned in /sys/fs/bpf/bpfmp)" \
 	$MPCTL policy load build/bpf/provider.bpf.o
 t policy_list	sh -c "$MPCTL policy list | grep -qw watermark && $MPCTL policy list | grep -qw static_map"
-t policy_list_json	sh -c "$MPCTL policy list -j | jq -e '[.[].name] | contains([\"static_map\", \"watermark\", \"split\", \"alternate\", \"xdp_hint\"]) and all(.[]; .queues == 0)'"
+t policy_list_json	sh -c "$MPCTL policy list -j | jq -e '(map(.name) | contains([\"static_map\", \"watermark\", \"split\", \"alternate\", \"xdp_hint\"])) and all(.[]; .queues == 0)'"
 # loading the object again: every pin in the way named, and the way out
 t policy_load_again	expect_fail "/sys/fs/bpf/bpfmp has pins for $LIBRARY already (loaded already? 'mpctl policy unload --all' removes them" \
 	$MPCTL policy load build/bpf/provider.bpf.o
+# header split off (nothing attached yet: with a provider bound the kernel
+# keeps it on): the kernel refuses, mpctl says how to turn it on
+hds_hint() {
+	local rc=0
+	$IN_RX build/selftests/nltool hds "$RX_IF" off 0 >/dev/null || return 1
+	expect_fail "tcp-data-split is disabled (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT" \
+		$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map || rc=1
+	$IN_RX build/selftests/nltool hds "$RX_IF" on 0 >/dev/null || rc=1
+	return $rc
+}
+t hds_hint	hds_hint
 t bpftool_lists	sh -c "bpftool struct_ops list | grep -qw watermark"
 t attach	expect_out "$RX_IF: queues 2-3 attached to watermark; device memory: 16 MiB udmabuf, dma-buf binding " \
 	$IN_RX $MPCTL attach "$RX_IF" --queues 2-3 --policy watermark --udmabuf 16M
@@ -48,16 +59,6 @@ t bad_policy_one_line	sh -c "[ \$($IN_RX $MPCTL attach $RX_IF --queues 0 --polic
 t busy_queue	expect_fail "queue 2 already attached (detach it first: 'mpctl detach $RX_IF --queues 2')" \
 	$IN_RX $MPCTL attach "$RX_IF" --queues 1-2 --policy static_map
 t unchanged	json_check "[.[].queue] | sort == [2, 3]"
-# header split off: the kernel refuses, mpctl says how to turn it on
-hds_hint() {
-	local rc=0
-	$IN_RX build/selftests/nltool hds "$RX_IF" off 0 >/dev/null || return 1
-	expect_fail "tcp-data-split is disabled (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT" \
-		$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map || rc=1
-	$IN_RX build/selftests/nltool hds "$RX_IF" on 0 >/dev/null || rc=1
-	return $rc
-}
-t hds_hint	hds_hint
 # host pages only: said so, and DEV_FREE/TOTAL is '-' (no binding)
 t attach_host_only	expect_out "$RX_IF: queue 1 attached to static_map; host pages only (no device memory)" \
 	$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map
