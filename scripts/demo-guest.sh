@@ -15,9 +15,17 @@ cd "$(dirname "$0")/.."
 . selftests/lib.sh
 MPCTL=build/mpctl
 say() { printf '\n\033[1m## %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+# the command as one would type it: words with spaces in single quotes
+cmdline() {
+	local a out=
+	for a; do
+		case $a in *[[:space:]]*) out+=" '$a'" ;; *) out+=" $a" ;; esac
+	done
+	printf '$%s' "$out"
+}
+run() { cmdline "$@"; echo; "$@"; }
 # in the background, printed with its "&"
-bg() { printf '$ %s &\n' "$*"; "$@" & }
+bg() { cmdline "$@"; echo " &"; "$@" & }
 # until PORT listens in the receiver's netns (not printed: a person
 # typing the commands waits anyway)
 listening() { for _ in $(seq 100); do $IN_RX ss -Htln "sport = :$1" | grep -q . && return; sleep 0.1; done; }
@@ -53,14 +61,13 @@ say "(a receive window big enough for the data to pile up unread)"
 run sysctl -qw net.core.rmem_max=$((64 << 20))
 run $IN_RX sysctl -qw net.ipv4.tcp_rmem="4096 $((32 << 20)) $((64 << 20))"
 bg $IN_RX $STREAM hold 6002 60
-hold=$!
 listening 6002
 # the sender stalls once the window is full: 10 s is enough to fill it
 run $IN_TX timeout 10 $STREAM send $RX_IP 6002 $((20 << 20)) || true
 say "device memory below the low mark: watermark switched queues 2-3 to host pages"
 run $IN_RX $MPCTL show "$RX_IF"
-run kill $hold
-wait $hold 2>/dev/null || true
+run $IN_RX pkill -f "stream hold 6002"
+wait 2>/dev/null || true
 sleep 2
 say "the application let go: device memory is free again"
 run $IN_RX $MPCTL show "$RX_IF"
