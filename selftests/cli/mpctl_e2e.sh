@@ -39,7 +39,7 @@ t policy_load_again	expect_fail "/sys/fs/bpf/bpfmp has pins for $LIBRARY already
 hds_hint() {
 	local rc=0
 	$IN_RX build/selftests/nltool hds "$RX_IF" off 0 >/dev/null || return 1
-	expect_fail "tcp-data-split is disabled (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT" \
+	expect_fail "tcp-data-split is disabled' (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT" \
 		$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map || rc=1
 	$IN_RX build/selftests/nltool hds "$RX_IF" on 0 >/dev/null || rc=1
 	return $rc
@@ -56,7 +56,7 @@ t bad_policy	expect_fail "not registered (see 'mpctl policy list'; register it w
 	$IN_RX $MPCTL attach "$RX_IF" --queues 0 --policy nosuch
 # the failure is one line on stderr
 t bad_policy_one_line	sh -c "[ \$($IN_RX $MPCTL attach $RX_IF --queues 0 --policy nosuch 2>&1 | wc -l) = 1 ]"
-t busy_queue	expect_fail "queue 2 already attached (detach it first: 'mpctl detach $RX_IF --queues 2')" \
+t busy_queue	expect_fail "queue 2 already attached' (detach it first: 'mpctl detach $RX_IF --queues 2')" \
 	$IN_RX $MPCTL attach "$RX_IF" --queues 1-2 --policy static_map
 t unchanged	json_check "[.[].queue] | sort == [2, 3]"
 # host pages only: said so, and DEV_FREE/TOTAL is '-' (no binding)

@@ -26,6 +26,11 @@ clean() {
 	build/mpctl policy unload --all >/dev/null 2>&1
 	ip netns del $TX_NS 2>/dev/null
 	ip netns del $RX_NS 2>/dev/null
+	# a failed quick start leaves its ports (they would rename the demo's)
+	for d in 80 81; do
+		[ -e /sys/bus/netdevsim/devices/netdevsim$d ] &&
+			echo $d >/sys/bus/netdevsim/del_device
+	done
 	true
 }
 
