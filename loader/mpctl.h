@@ -170,6 +170,19 @@ struct xdp_state {
 /* The XDP program on @ifindex (native first): 0, or a negative errno. */
 int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
 
+/* paths.c: the policy library and the version. */
+
+#define MPCTL_DEFAULT_OBJ	"provider.bpf.o"	/* the policy library */
+
+/*
+ * The path of the policy library's @file: beside the build-tree binary,
+ * in the installed tree around the binary, or in the configured library
+ * directory (the last when none exists).  -1 if it does not fit @len.
+ */
+int mpctl_lib_path(const char *file, char *buf, size_t len);
+/* mpctl --version: the version and the policy library it would load. */
+int mpctl_version(void);
+
 /* Verbs: argv[0] is the verb. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

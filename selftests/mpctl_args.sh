@@ -201,7 +201,7 @@ check_with "$xdp_count" 1 "--port: no map mp_dev_ports in $xdp_count" \
 lone=$(mktemp -d)
 cp "$mpctl" "$lone/mpctl"
 mpctl_built=$mpctl mpctl=$lone/mpctl
-check 1 "open $lone/bpf/provider.bpf.o: No such file or directory (the default object, beside mpctl: name the object, 'mpctl xdp attach IF OBJ'" \
+check 1 "/provider.bpf.o: No such file or directory (the default object, not found beside mpctl nor installed: name the object, 'mpctl xdp attach IF OBJ'" \
 	xdp attach lo
 mpctl=$mpctl_built
 rm -rf "$lone"

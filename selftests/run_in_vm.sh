@@ -20,7 +20,7 @@ summary() { # suite log
 # them all (-t); a CLI suite runs, whole, when an item's NAME matches the
 # suite's name: its tests build on each other, so SUB does not split it.
 filter=${BPFMP_TEST_FILTER:-}
-CLI_SUITES="mpctl_args mpctl_e2e devmem_e2e xdp_e2e faults readme"
+CLI_SUITES="mpctl_args mpctl_e2e devmem_e2e xdp_e2e own_policy installed faults readme"
 cli_selected() { # suite
 	local item IFS=,
 	[ -n "$filter" ] || return 0
@@ -85,7 +85,7 @@ for s in $CLI_SUITES; do
 	fi
 	case $s in
 	mpctl_args) cli mpctl_args selftests/mpctl_args.sh build/mpctl ;;
-	readme) cli readme selftests/cli/readme.sh ;;
+	installed) cli installed selftests/cli/installed.sh "$results" ;;
 	*) cli "$s" selftests/cli/"$s".sh ;;
 	esac
 done
