@@ -124,3 +124,9 @@ void json_null(struct json *j, const char *key)
 	json_value_start(j, key);
 	fputs("null", stdout);
 }
+
+void json_bool(struct json *j, const char *key, bool val)
+{
+	json_value_start(j, key);
+	fputs(val ? "true" : "false", stdout);
+}

@@ -91,7 +91,7 @@ t no_control_host	no_control_host
 t no_control_host_detach	detach
 no_control_device() {
 	verdict $DQ device &&
-	devrx_start 5612 --size 16 --ctrl 0 -- \
+	devrx_start 5612 --size 16M --ctrl 0 -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5612) || return 1
 	# the reader gives up at the first recvmsg: the sender may see a reset
 	send 5612 $MB
@@ -153,7 +153,7 @@ t mixed_runs_detach	detach
 # its first MiB (about 700 buffers): device memory runs out mid-stream.
 exhaustion_fallback() {
 	verdict $DQ device || return 1
-	devrx_start 5604 --size 2 --hold 1 --expect $HALF -- \
+	devrx_start 5604 --size 2M --hold 1M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5604) || return 1
 	send 5604 $HALF
 	devrx_wait 5604 && ok_line 5604 || return 1
@@ -171,7 +171,7 @@ exhaustion_strict() {
 	local sender i drops0
 	verdict $DQ device || return 1
 	drops0=$(ring_drops)
-	devrx_start 5605 --size 2 --hold 64 --expect $((4 * MB)) -- \
+	devrx_start 5605 --size 2M --hold 64M --expect $((4 * MB)) -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map --strict $(flow 5605) || return 1
 	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP 5605 $((4 * MB)) >/dev/null &
 	sender=$!
@@ -201,7 +201,7 @@ t strict_detach		detach
 # ACK or FIN makes NAPI refill the slots the stream used): bufs_device.
 held_start() { # port
 	verdict $DQ device &&
-	devrx_start "$1" --size 8 --hold 64 --linger --expect $MB -- \
+	devrx_start "$1" --size 8M --hold 64M --linger --expect $MB -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow "$1") ||
 		return 1
 	# the sender waits for the receiver to close: in the background
@@ -263,13 +263,13 @@ t detach_while_held	detach_while_held
 coexist() {
 	local up bpfmp loc out rc=0
 	verdict $DQ device &&
-	devrx_start 5608 --size 16 --expect $HALF -- \
+	devrx_start 5608 --size 16M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5608) || return 1
 	bpfmp=$DEVRX_PID
 	loc=$($IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5609 action 1 |
 		awk '/Added rule with ID/ { print $NF }')
 	[ -n "$loc" ] &&
-	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
+	devrx_start 5609 --size 16M --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
 	up=$DEVRX_PID
 	out=$($IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1)
 	echo "attach to the upstream queue: $out"
@@ -286,7 +286,7 @@ coexist() {
 # driver path, and bpfmp refuses the queue while it is bound.
 upstream_alone() {
 	local out rc=0
-	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" $DQ || return 1
+	devrx_start 5609 --size 16M --expect $HALF -- $NLTOOL bind-rx "$RX_IF" $DQ || return 1
 	out=$($IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy static_map 2>&1)
 	echo "attach to the upstream queue: $out"
 	[[ $out == *"queue $DQ"*"already"* ]] || rc=1
@@ -303,6 +303,25 @@ else
 	t_skip coexist_upstream "$DRIVER has one RX queue: no room for both providers"
 	t upstream_alone	upstream_alone
 fi
+
+# devmem_rx as a template: --size in mpctl's units (the dma-buf the attach
+# command gets is exactly that big), and any sender with --no-check.
+devrx_size() {
+	local out
+	out=$($IN_RX $DEVRX --port 5620 --size 8M -- sh -c 'stat -L -c "size %s" /proc/self/fd/$2; exit 3' sh 2>&1)
+	echo "$out"
+	[[ $out == *"size 8388608"* && $out == *"attach command failed (3)"* ]]
+}
+t devrx_size_suffix	devrx_size
+any_sender() {
+	devrx_start 5621 --size 16M --no-check --expect 1M -- \
+		$MPCTL attach "$RX_IF" --queues $DQ --policy alternate $(flow 5621) || return 1
+	head -c $MB /dev/zero | $IN_TX timeout $((60 * SLOW)) socat -u - TCP:$RX_IP:5621 ||
+		{ kill $DEVRX_PID; devrx_wait 5621; return 1; }
+	devrx_wait 5621 && ok_line 5621 && [ "$(result device 5621)" -gt 0 ]
+}
+t devrx_any_sender	any_sender
+t devrx_any_sender_detach	detach
 
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.
