@@ -124,3 +124,9 @@ void json_null(struct json *j, const char *key)
 	json_value_start(j, key);
 	fputs("null", stdout);
 }
+
+void json_s64(struct json *j, const char *key, int64_t val)
+{
+	json_value_start(j, key);
+	printf("%" PRId64, val);
+}

@@ -161,6 +161,7 @@ void json_key(struct json *j, const char *key);
 /* @key NULL: an array element. */
 void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
+void json_s64(struct json *j, const char *key, int64_t val);
 void json_null(struct json *j, const char *key);
 
 /* xdp.c: XDP programs on bpfmp devices. */
@@ -180,5 +181,11 @@ int cmd_detach(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
+/* policy_tun.c: "policy set" and "policy show", argv[0] the subcommand */
+int cmd_policy_set(int argc, char **argv);
+int cmd_policy_show(int argc, char **argv);
+/* apply.c, save.c */
+int cmd_apply(int argc, char **argv);
+int cmd_save(int argc, char **argv);
 
 #endif /* MPCTL_H */

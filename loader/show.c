@@ -8,6 +8,7 @@
 
 #include "mpctl.h"
 #include "nl.h"
+#include "tunables.h"
 
 static const char show_usage[] =
 "Usage: mpctl show [IF] [--json] [--pretty] [--watch [SEC]]\n"
@@ -26,7 +27,8 @@ static const char show_usage[] =
 "HINTS_HOST/HINTS_DEV count frames an XDP program hinted as host or\n"
 "device-memory traffic (bpf_xdp_mp_hint()); DEV_FREE/TOTAL are buffers of\n"
 "the queue's dma-buf binding; XDP is the device's XDP program as\n"
-"NAME(ID,MODE), MODE native, generic or offload, or '-'.\n";
+"NAME(ID,MODE), MODE native, generic or offload, or '-'; TUNABLES are\n"
+"the policy's tunables the queue runs with (see 'mpctl policy show').\n";
 
 static int by_queue(const void *a, const void *b)
 {
@@ -84,18 +86,21 @@ static const struct xdp_state *xdp_of(struct xdp_cache *c,
 	return c->err || !c->xs.id ? NULL : &c->xs;
 }
 
-static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
+static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
+			struct tun_cache *tc)
 {
 	struct xdp_cache xc = {};
 
-	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %s\n",
+	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %-22s  %s\n",
 	       "IF", "QUEUE", "POLICY", "HOST_REFILLS", "DEV_REFILLS",
 	       "FALLBACKS", "HINTS_HOST", "HINTS_DEV", "DEV_FREE/TOTAL",
-	       "FLAGS", "XDP");
+	       "FLAGS", "XDP", "TUNABLES");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct bpf_mp_queue_get_rsp *q = qs[i];
 		char ifname[IF_NAMESIZE + 12], dev[48], fl[64], xdp[64];
 		const struct xdp_state *xs = xdp_of(&xc, q->ifindex);
+		uint32_t queue = q->_count.queue_id ? q->queue_id[0] : 0;
+		char tun[256];
 
 		if (q->_present.dmabuf_id || q->_present.device_total)
 			snprintf(dev, sizeof(dev), "%llu/%llu",
@@ -108,16 +113,17 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
 				 xs->name[0] ? xs->name : "?", xs->id, xs->mode);
 		else
 			snprintf(xdp, sizeof(xdp), "-");
-		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %s\n",
-		       netdev_name(q->ifindex, ifname, sizeof(ifname)),
-		       q->_count.queue_id ? q->queue_id[0] : 0,
+		tun_show_queue(tc, q->policy, q->ifindex, queue, NULL, tun,
+			       sizeof(tun));
+		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %-22s  %s\n",
+		       netdev_name(q->ifindex, ifname, sizeof(ifname)), queue,
 		       q->policy ? q->policy : "-",
 		       (unsigned long long)q->refills_host,
 		       (unsigned long long)q->refills_device,
 		       (unsigned long long)fallbacks(q),
 		       (unsigned long long)q->hints_host,
 		       (unsigned long long)q->hints_device, dev,
-		       flags_str(q->flags, fl, sizeof(fl)), xdp);
+		       flags_str(q->flags, fl, sizeof(fl)), xdp, tun);
 	}
 }
 
@@ -129,7 +135,7 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n)
 } while (0)
 
 static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-		       bool pretty)
+		       bool pretty, struct tun_cache *tc)
 {
 	struct json j = { .first = true, .pretty = pretty };
 	struct xdp_cache xc = {};
@@ -186,6 +192,8 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		} else {
 			json_null(&j, "xdp");
 		}
+		tun_show_queue(tc, q->policy, q->ifindex,
+			       q->_count.queue_id ? q->queue_id[0] : 0, &j, NULL, 0);
 		json_end_object(&j);
 	}
 	json_end_array(&j);
@@ -198,6 +206,7 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	struct bpf_mp_queue_get_req_dump *dreq;
 	struct bpf_mp_queue_get_rsp **sorted;
 	struct bpf_mp_queue_get_list *qs;
+	struct tun_cache *tc;
 	unsigned int n = 0;
 	char err[600];
 
@@ -218,7 +227,10 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	ynl_dump_foreach(qs, q)
 		n++;
 	sorted = calloc(n ? n : 1, sizeof(*sorted));
-	if (!sorted) {
+	tc = calloc(1, sizeof(*tc));
+	if (!sorted || !tc) {
+		free(sorted);
+		free(tc);
 		bpf_mp_queue_get_list_free(qs);
 		fprintf(stderr, "mpctl: out of memory\n");
 		return -1;
@@ -229,10 +241,12 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 			sorted[n++] = q;
 	qsort(sorted, n, sizeof(*sorted), by_queue);
 	if (json)
-		print_json(sorted, n, pretty);
+		print_json(sorted, n, pretty, tc);
 	else
-		print_table(sorted, n);
+		print_table(sorted, n, tc);
 	fflush(stdout);
+	tun_cache_free(tc);
+	free(tc);
 	free(sorted);
 	bpf_mp_queue_get_list_free(qs);
 	return 0;
