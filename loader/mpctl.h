@@ -129,6 +129,9 @@ int flow_state_save(unsigned int ifindex, const char *what,
 /* Read and forget what was remembered: 1 if there was something, else 0. */
 int flow_state_take(unsigned int ifindex, const char *what,
 		    struct flow_undo *u);
+/* The same without forgetting it. */
+int flow_state_peek(unsigned int ifindex, const char *what,
+		    struct flow_undo *u);
 
 /* libbpf_log.c: libbpf's messages. */
 
@@ -174,6 +177,11 @@ struct xdp_state {
 
 /* The XDP program on @ifindex (native first): 0, or a negative errno. */
 int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
+/* "5201,5202" -> sorted unique ports (malloc'ed); -1 with @err on error. */
+int xdp_ports_parse(const char *list, uint16_t **ports, unsigned int *n,
+		    char *err, size_t errlen);
+/* bpf/provider.bpf.o beside the mpctl binary, the policy library. */
+int mpctl_default_obj(char *buf, size_t len);
 
 /* Verbs: argv[0] is the verb. */
 int cmd_attach(int argc, char **argv);

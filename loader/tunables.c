@@ -917,3 +917,15 @@ int tun_queue_entries(const struct tun_policy *tp, unsigned int key,
 	}
 	return errno == ENOENT ? 0 : -1;
 }
+
+int tun_delete(const struct tun_policy *tp, unsigned int key, uint32_t ifindex,
+	       uint32_t queue)
+{
+	const struct tun_map *tm = &tp->maps[tp->keys[key].map];
+	uint8_t qk[64];
+
+	if (!tm->per_queue || tm->key_size > sizeof(qk))
+		return -1;
+	queue_key(tm, ifindex, queue, qk);
+	return bpf_map_delete_elem(tm->fd, qk) && errno != ENOENT ? -1 : 0;
+}

@@ -98,6 +98,9 @@ int tun_write(const struct tun_policy *tp, const struct tun_assign *a,
  */
 int tun_read(const struct tun_policy *tp, unsigned int key, uint32_t ifindex,
 	     uint32_t queue, char *buf, size_t len);
+/* Delete the entry of per-queue key @key for @ifindex/@queue (0 if none). */
+int tun_delete(const struct tun_policy *tp, unsigned int key, uint32_t ifindex,
+	       uint32_t queue);
 /* @raw formatted the way tun_parse_value() reads it. */
 void tun_format(const struct tun_policy *tp, unsigned int key, uint64_t raw,
 		char *buf, size_t len);

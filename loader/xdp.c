@@ -117,8 +117,8 @@ int xdp_state_get(unsigned int ifindex, struct xdp_state *xs)
 }
 
 /* "5201,5202" -> sorted unique ports; on error fills @err, returns -1. */
-static int ports_parse(const char *list, uint16_t **ports, unsigned int *n,
-		       char *err, size_t errlen)
+int xdp_ports_parse(const char *list, uint16_t **ports, unsigned int *n,
+		    char *err, size_t errlen)
 {
 	unsigned int max = 1;
 	char *copy, *item, *save = NULL;
@@ -186,7 +186,7 @@ static void ports_format(const uint16_t *ports, unsigned int n, char *buf,
 }
 
 /* OBJ's default: XDP_DEFAULT_OBJ beside the mpctl binary (build/). */
-static int default_obj(char *buf, size_t len)
+int mpctl_default_obj(char *buf, size_t len)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -308,7 +308,7 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	int rc = MPCTL_FAIL, e, fd;
 	const char *msg;
 
-	if (ports_s && ports_parse(ports_s, &ports, &nports, err, sizeof(err))) {
+	if (ports_s && xdp_ports_parse(ports_s, &ports, &nports, err, sizeof(err))) {
 		fprintf(stderr, "mpctl xdp attach: --port: %s\n", err);
 		return usage_error();
 	}
@@ -317,7 +317,7 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	if (!ifindex)
 		goto out;
 	if (!file) {
-		if (default_obj(path, sizeof(path)))
+		if (mpctl_default_obj(path, sizeof(path)))
 			goto out;
 		file = path;
 	}
