@@ -68,6 +68,7 @@ else
 	cli mpctl_e2e selftests/cli/mpctl_e2e.sh
 	cli devmem_e2e selftests/cli/devmem_e2e.sh
 	cli xdp_e2e selftests/cli/xdp_e2e.sh
+	cli apply selftests/cli/apply.sh
 	cli faults selftests/cli/faults.sh
 fi
 

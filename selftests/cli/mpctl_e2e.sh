@@ -42,10 +42,7 @@ q3() { # field of queue 3 in mpctl show --json
 }
 watermark_cycle() {
 	local host0 dev1
-	# one bpftool for both: loading the kernel's BTF takes seconds under TCG
-	printf '%s\n' "map update name mp_config key 0 0 0 0 value 1 0 0 0 90 0 0 0" \
-		"map update name mp_config key 1 0 0 0 value 1 0 0 0 80 0 0 0" |
-		bpftool batch file - >/dev/null &&
+	$MPCTL policy set watermark high=90 low=80 &&
 	$IN_RX $MPCTL detach "$RX_IF" --queues 3 &&
 	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy watermark --udmabuf 4M &&
 	$IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5410 action 3 >/dev/null || return 1
