@@ -29,12 +29,15 @@ expect_fail() { # substring cmd...: fails, exit 1, stderr has substring
 }
 # the whole state, as save prints it and as bpftool sees the tunables
 state() {
-	$MPCTL save
-	bpftool -j map dump name .data.watermark | jq -c '[.. | objects | select(has("high"))]'
-	bpftool -j map dump name static_queues 2>/dev/null | jq -c 'sort_by(.key.queue_id)'
+	local wm sq
+	wm=$(bpftool -j map dump name .data.watermark) &&
+	sq=$(bpftool -j map dump name static_queues) || return 1
+	$MPCTL save || return 1
+	echo "$wm" | jq -ce '[.. | objects | select(has("high"))] | select(length == 1)' &&
+	echo "$sq" | jq -ce '[.[].formatted] | sort_by(.key.queue_id)'
 }
 unchanged_since() { # file from state()
-	state >"$DIR/now" 2>&1
+	state >"$DIR/now" || return 1
 	diff -u "$1" "$DIR/now"
 }
 
@@ -85,7 +88,7 @@ t apply	applied
 t apply_again_is_noop	sh -c "$MPCTL apply '$DIR/setup.conf' | grep -qx '$DIR/setup.conf: nothing to change'"
 
 roundtrip() {
-	state >"$DIR/before" 2>&1
+	state >"$DIR/before" || return 1
 	$MPCTL save >"$DIR/saved.conf" || return 1
 	cat "$DIR/saved.conf"
 	grep -qx "\[queues $IF 2-3\]" "$DIR/saved.conf" &&
@@ -108,7 +111,7 @@ queue_tun() {
 	$MPCTL show "$IF" --json | jq -e '.[1].tunables.verdict == "device" and .[0].tunables.verdict == "host"' >/dev/null &&
 	$MPCTL show "$IF" | grep -E "^$IF +1 .*verdict=device" >/dev/null &&
 	bpftool -j map dump name static_queues | jq -e --argjson q 1 \
-		'.[] | select(.key.queue_id == $q) | .value | tostring | test("DEVICE|^1$")' >/dev/null
+		'.[].formatted | select(.key.queue_id == $q) | .value == "SM_DEVICE"' >/dev/null
 }
 t tun_per_queue		queue_tun
 t tun_show_column	sh -c "$MPCTL show $IF | grep -E '^$IF +2 .*high=80,low=40' >/dev/null"
@@ -124,7 +127,7 @@ raw_bpftool() {
 t tun_bpftool_raw	raw_bpftool
 
 bad_tunables() {
-	state >"$DIR/before" 2>&1
+	state >"$DIR/before" || return 1
 	expect_fail "policy watermark has no tunable 'bogus' (valid: high=0-100, low=0-100)" \
 		$MPCTL policy set watermark high=90 bogus=1 &&
 	expect_fail "low: '150' is not a number in 0-100" $MPCTL policy set watermark high=90 low=150 &&
@@ -153,7 +156,7 @@ t apply_changes_only_what_differs	change
 
 bad_file() { # line substring: a copy of change.conf with one line edited
 	local line=$1 want=$2 out
-	state >"$DIR/before" 2>&1
+	state >"$DIR/before" || return 1
 	out=$($MPCTL apply "$DIR/bad.conf" 2>&1)
 	[ $? = 1 ] || { echo "apply succeeded: $out"; return 1; }
 	[[ $out == *"$DIR/bad.conf:$line: $want"* ]] || { echo "want '$DIR/bad.conf:$line: $want', got: $out"; return 1; }
@@ -183,7 +186,7 @@ t bad_config_syntax	bad_syntax
 rollback() {
 	sed -e 's/^high = 75/high = 60/' -e 's/^udmabuf = 8M/udmabuf = 4M/' \
 		-e 's/^ports = .*/prog = nosuch/' "$DIR/change.conf" >"$DIR/bad.conf"
-	state >"$DIR/before" 2>&1
+	state >"$DIR/before" || return 1
 	out=$($MPCTL apply "$DIR/bad.conf" 2>&1)
 	[ $? = 1 ] || { echo "apply succeeded: $out"; return 1; }
 	echo "$out"
