@@ -51,6 +51,7 @@ struct act {
 	char set[MAX_SETS][SET_LEN];	/* A_SET: "high=80", "3:2.verdict=device" */
 	char old[MAX_SETS][SET_LEN];	/* what each was; "" if it had no entry */
 	unsigned int nset;
+	bool live;			/* A_SET: old[] read from the kernel */
 	char ifname[IF_NAMESIZE];	/* A_DETACH, A_XDP_DETACH */
 	unsigned int ifindex;
 	char list[256];			/* A_DETACH: the queues */
@@ -379,9 +380,12 @@ static void set_describe(struct act *a, const char *subject)
 		const char *dot = strchr(a->set[i], '.');
 		const char *name = dot && dot < eq ? dot + 1 : a->set[i];
 
+		/* a policy FILE registers: its defaults are not known yet */
 		off += (size_t)snprintf(a->what + off, sizeof(a->what) - off,
-					" %.*s=%s (was %s)", (int)(eq - name), name,
-					eq + 1, a->old[i][0] ? a->old[i] : "unset");
+					" %.*s=%s%s%s%s", (int)(eq - name), name, eq + 1,
+					a->live ? " (was " : "",
+					a->live ? (a->old[i][0] ? a->old[i] : "unset") : "",
+					a->live ? ")" : "");
 	}
 }
 
@@ -399,6 +403,7 @@ static int plan_sets(const struct conf *c, const struct sys *s, struct plan *p)
 		if (!a)
 			goto fail;
 		snprintf(a->policy, sizeof(a->policy), "%s", pol->name);
+		a->live = live;
 		for (unsigned int k = 0; k < pol->nkv; k++) {
 			char arg[SET_LEN], err[1024];
 			struct tun_assign as;
@@ -440,6 +445,7 @@ fail:
 			return -1;
 		}
 		snprintf(a->policy, sizeof(a->policy), "%s", q->policy);
+		a->live = live;
 		for (unsigned int k = 0; k < q->nkv; k++)
 			for (unsigned int j = 0; j < q->ql.n; j++)
 				if (plan_one_set(c, a, &tp, live,
@@ -736,7 +742,9 @@ static void act_undo(struct act *a)
 			rc |= run(cmd_policy, "policy", "unload", a->obj->names[i], NULL);
 		break;
 	case A_SET:
-		rc = write_sets(a->policy, a->set, a->old, a->nset, true);
+		/* not live: undoing its A_LOAD takes the values with it */
+		if (a->live)
+			rc = write_sets(a->policy, a->set, a->old, a->nset, true);
 		break;
 	case A_DETACH:
 		/* the same shape again; device memory is a new udmabuf */

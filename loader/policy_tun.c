@@ -81,6 +81,7 @@ struct entry_out {
 	unsigned int key;
 	struct json *j;		/* NULL: text */
 	const char *keyname;	/* ".verdict" when there is more than one */
+	unsigned int *printed;
 };
 
 static void print_entry(void *ctx, uint32_t ifindex, uint32_t queue,
@@ -91,6 +92,7 @@ static void print_entry(void *ctx, uint32_t ifindex, uint32_t queue,
 
 	snprintf(k, sizeof(k), "%s:%u%s", netdev_name(ifindex, ifname, sizeof(ifname)),
 		 queue, o->keyname);
+	(*o->printed)++;
 	if (!o->j)
 		printf(" %s=%s", k, val);
 	else if (tun_is_number(o->tp, o->key))
@@ -111,6 +113,7 @@ static void json_number(struct json *j, const char *key, const char *val)
 static int show_one(const char *name, struct json *j)
 {
 	bool one_queue_key = false;
+	unsigned int printed = 0;
 	struct tun_policy tp;
 	char err[600], val[TUN_VAL_MAX];
 	int rc = 0;
@@ -133,7 +136,7 @@ static int show_one(const char *name, struct json *j)
 
 		if (tp.maps[k->map].per_queue) {
 			char suffix[TUN_NAME_MAX + 1] = "";
-			struct entry_out o = { &tp, i, j, suffix };
+			struct entry_out o = { &tp, i, j, suffix, &printed };
 
 			if (!one_queue_key)
 				snprintf(suffix, sizeof(suffix), ".%s", k->name);
@@ -145,6 +148,7 @@ static int show_one(const char *name, struct json *j)
 			rc = -1;
 			continue;
 		}
+		printed++;
 		if (!j)
 			printf(" %s=%s", k->name, val);
 		else if (tun_is_number(&tp, i))
@@ -156,7 +160,8 @@ static int show_one(const char *name, struct json *j)
 		json_end_object(j);
 		json_end_object(j);
 	} else {
-		printf("%s\n", tp.nkeys ? "" : " -");
+		/* "-": no tunables, or only per-queue ones without entries */
+		printf("%s\n", printed ? "" : " -");
 	}
 	if (rc)
 		fprintf(stderr, "mpctl: policy %s: could not read its maps\n", name);

@@ -525,7 +525,7 @@ void tun_valid_keys(const struct tun_policy *tp, char *buf, size_t len)
 						"%s%s=%s", i ? ", " : "", k->name, vals);
 	}
 	if (!tp->nkeys)
-		snprintf(buf, len, "none: policy %s has no tunables", tp->name);
+		snprintf(buf, len, "none");
 }
 
 int tun_queue_key(const struct tun_policy *tp, const char *name)
@@ -651,8 +651,8 @@ int tun_parse(const struct tun_policy *tp, const char *arg,
 			    !strcmp(tp->keys[i].name, name))
 				key = (int)i;
 		if (key < 0) {
-			snprintf(err, len, "policy %s has no tunable '%s' (valid: %s)",
-				 tp->name, name, valid);
+			snprintf(err, len, "no tunable '%s' (valid: %s)", name,
+				 valid);
 			return -1;
 		}
 		return tun_parse_value(tp, (unsigned int)key, eq + 1, a, err, len);
@@ -663,8 +663,8 @@ int tun_parse(const struct tun_policy *tp, const char *arg,
 		*dot = '\0';
 	key = tun_queue_key(tp, dot ? dot + 1 : NULL);
 	if (key < 0) {
-		snprintf(err, len, "policy %s has no per-queue tunable%s%s (valid: %s)",
-			 tp->name, dot ? " " : "", dot ? dot + 1 : "", valid);
+		snprintf(err, len, "no per-queue tunable%s%s (valid: %s)",
+			 dot ? " " : "", dot ? dot + 1 : "", valid);
 		return -1;
 	}
 	a->ifindex = ifindex_parse(name);

@@ -128,13 +128,13 @@ t tun_bpftool_raw	raw_bpftool
 
 bad_tunables() {
 	state >"$DIR/before" || return 1
-	expect_fail "policy watermark has no tunable 'bogus' (valid: high=0-100, low=0-100)" \
+	expect_fail "mpctl: policy watermark: no tunable 'bogus' (valid: high=0-100, low=0-100)" \
 		$MPCTL policy set watermark high=90 bogus=1 &&
 	expect_fail "low: '150' is not a number in 0-100" $MPCTL policy set watermark high=90 low=150 &&
 	expect_fail "verdict: 'maybe' is not one of host|device" \
 		$MPCTL policy set static_map "$IF:2=maybe" &&
 	expect_fail "nosuch0: no such interface" $MPCTL policy set static_map nosuch0:2=device &&
-	expect_fail "policy alternate has no tunable 'x' (valid: none: policy alternate has no tunables)" \
+	expect_fail "mpctl: policy alternate: no tunable 'x' (valid: none)" \
 		$MPCTL policy set alternate x=1 &&
 	expect_fail "policy nosuch: not registered" $MPCTL policy set nosuch x=1 &&
 	unchanged_since "$DIR/before"
@@ -164,7 +164,7 @@ bad_file() { # line substring: a copy of change.conf with one line edited
 }
 bad_key() {
 	sed 's/^low = 30/lo = 30/' "$DIR/change.conf" >"$DIR/bad.conf"
-	bad_file 7 "[policy watermark]: policy watermark has no tunable 'lo' (valid: high=0-100, low=0-100)"
+	bad_file 7 "[policy watermark]: no tunable 'lo' (valid: high=0-100, low=0-100)"
 }
 t bad_config_key	bad_key
 bad_value() {
