@@ -6,6 +6,8 @@
 #                   the KASAN/lockdep kernel
 #   make vm         a shell in the test VM
 #   make patches    regenerate kernel/patches/ from the cache tree's commits
+#   make install    mpctl, the policy library, headers, man pages, completion
+#                   (PREFIX=/usr/local, DESTDIR); make help lists the rest
 #
 # Objects go to build/; the kernel tree, its objects and ccache live in
 # $(CACHE) so a fresh clone rebuilds in minutes, not from scratch.
@@ -40,7 +42,24 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel tools bpf examples selftests test vm demo patches clean distclean
+.PHONY: all build deps kernel tools bpf examples selftests test vm demo patches clean distclean \
+	install install-files uninstall help
+
+# Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
+# mpctl as the last place it looks for the policy library (loader/paths.c).
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+LIBDIR	?= $(PREFIX)/lib
+BPFMP_LIBDIR ?= $(LIBDIR)/bpfmp
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+
+# The version lives in VERSION; a git checkout adds its commit.
+VERSION	:= $(shell cat $(TOP)/VERSION)
+GIT_REV	:= $(shell git -C $(TOP) describe --always --dirty --abbrev=7 --match=NONE 2>/dev/null)
+MPCTL_VERSION := $(VERSION)$(if $(GIT_REV),+g$(GIT_REV))
 
 # Two passes: make caches directory listings, so in the pass that extracts
 # the kernel tree the files under it (the YNL specs, tools/) stay "missing"
@@ -55,9 +74,14 @@ deps:
 
 kernel: deps
 	$(Q)bash scripts/kernel.sh
+
+# install after the build (as "all" does), the files themselves below
+install: kernel
+	$(Q)$(MAKE) --no-print-directory BPFMP_KERNEL_READY=1 install
 else
 all: build
 deps kernel: ;
+install: install-files
 endif
 build: selftests bpf $(B)/mpctl examples
 
@@ -162,7 +186,17 @@ MPCTL_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 MPCTL_CFLAGS := $(USER_CFLAGS) -idirafter $(YNL_UAPI) \
 	-I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
 
-$(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(LIBBPF) $(LIBYNL)
+MPCTL_CFLAGS += -I$(B)/gen
+
+# Rewritten only when it changes (a new commit, another PREFIX), so that
+# mpctl relinks then and only then.
+$(B)/gen/mpctl-config.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define MPCTL_VERSION "%s"\n#define MPCTL_LIBDIR "%s"\n' \
+		'$(MPCTL_VERSION)' '$(BPFMP_LIBDIR)' >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(B)/gen/mpctl-config.h $(LIBBPF) $(LIBYNL)
 	$(Q)$(CC) $(MPCTL_CFLAGS) $(MPCTL_SRCS) -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS) \
 		$(MPCTL_LIBS)
 
@@ -171,7 +205,23 @@ $(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(LIBBPF) $(LIBYNL)
 $(B)/devmem_rx: examples/devmem_rx.c | $(UAPI)
 	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
 
-examples: $(B)/devmem_rx
+# An application that carries its own policy (libbpf skeleton + bpf-mp
+# netlink through libynl): docs/policies.md.
+EX	:= $(B)/examples
+$(EX)/own_policy.bpf.o: examples/own_policy/own_policy.bpf.c $(B)/vmlinux.h include/bpf_mp.bpf.h | $(LIBBPF)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(EX)/own_policy: examples/own_policy/own_policy.c $(EX)/own_policy.skel.h $(LIBBPF) $(LIBYNL)
+	$(Q)$(CC) $(MPCTL_CFLAGS) -I$(EX) $< -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS)
+
+# the skeleton's C names: struct own_policy_bpf, own_policy_bpf__open()
+$(EX)/own_policy.skel.h: $(EX)/own_policy.bpf.o $(BPFTOOL)
+	$(Q)$(BPFTOOL) gen skeleton $< name own_policy_bpf >$@.tmp && mv $@.tmp $@
+
+.SECONDARY: $(EX)/own_policy.bpf.o
+
+examples: $(B)/devmem_rx $(EX)/own_policy
 
 # --- selftests -------------------------------------------------------------
 
@@ -219,6 +269,54 @@ demo: all
 
 patches:
 	$(Q)bash scripts/patches.sh
+
+# --- install ---------------------------------------------------------------
+
+MAN_PAGES := man/mpctl.8 man/bpf_mp_ops.7
+# libbpf's BPF-side headers, which bpf_mp.bpf.h includes: installed beside
+# it under include/bpfmp/ so a policy builds with -I$(INCLUDEDIR)/bpfmp
+# against the libbpf mpctl was built with, whatever libbpf-dev has.
+LIBBPF_BPF_HDRS := bpf_helpers.h bpf_helper_defs.h bpf_tracing.h \
+	bpf_core_read.h bpf_endian.h
+UNITS	:= $(wildcard dist/*.service)
+INSTALL	?= install
+
+install-files: $(B)/mpctl $(BPF_OBJS) $(LIBBPF)
+	$(INSTALL) -D -m 0755 $(B)/mpctl $(DESTDIR)$(SBINDIR)/mpctl
+	$(INSTALL) -d $(DESTDIR)$(BPFMP_LIBDIR)
+	$(INSTALL) -m 0644 $(BPF_OBJS) $(DESTDIR)$(BPFMP_LIBDIR)/
+	$(INSTALL) -D -m 0644 include/bpf_mp.bpf.h $(DESTDIR)$(INCLUDEDIR)/bpfmp/bpf_mp.bpf.h
+	$(INSTALL) -d $(DESTDIR)$(INCLUDEDIR)/bpfmp/bpf
+	$(INSTALL) -m 0644 $(addprefix $(B)/libbpf/include/bpf/,$(LIBBPF_BPF_HDRS)) \
+		$(DESTDIR)$(INCLUDEDIR)/bpfmp/bpf/
+	$(INSTALL) -D -m 0644 man/mpctl.8 $(DESTDIR)$(MANDIR)/man8/mpctl.8
+	$(INSTALL) -D -m 0644 man/bpf_mp_ops.7 $(DESTDIR)$(MANDIR)/man7/bpf_mp_ops.7
+	$(INSTALL) -D -m 0644 completion/mpctl $(DESTDIR)$(BASHCOMPDIR)/mpctl
+	$(if $(UNITS),$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR))
+	$(if $(UNITS),$(INSTALL) -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/mpctl $(DESTDIR)$(MANDIR)/man8/mpctl.8 \
+		$(DESTDIR)$(MANDIR)/man7/bpf_mp_ops.7 $(DESTDIR)$(BASHCOMPDIR)/mpctl \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(notdir $(UNITS)))
+	rm -rf $(DESTDIR)$(BPFMP_LIBDIR) $(DESTDIR)$(INCLUDEDIR)/bpfmp
+
+help:
+	@echo 'bpfmp make targets:'
+	@echo '  all (default)  deps, kernel, libbpf/bpftool, BPF objects, mpctl, examples, selftests'
+	@echo '  test           build, then every suite: host tests and the VM (QEMU); DEBUG=1 for'
+	@echo '                 the KASAN/lockdep kernel, BPFMP_TEST_FILTER=NAME for a subset'
+	@echo '  demo           boot the VM and run the demo (policies, device memory, traffic)'
+	@echo '  vm             a root shell in the test VM'
+	@echo '  install        mpctl, policy library, headers, man pages, completion, systemd'
+	@echo '                 unit (PREFIX=$(PREFIX), DESTDIR=)'
+	@echo '  uninstall      remove what install put there (same PREFIX, DESTDIR)'
+	@echo '  deps           Debian packages and the kernel source package'
+	@echo '  kernel         patch and build the kernel in $(CACHE)'
+	@echo '  build          everything after the kernel: tools bpf build/mpctl examples selftests'
+	@echo '  patches        regenerate kernel/patches/ from the cache tree (docs/harness.md)'
+	@echo '  clean          remove build/; distclean also the kernel tree and objects'
+	@echo 'Variables: V=1 (commands), CI=1 (-Werror), DEBUG=1, KERNEL_SRC=DIR, PREFIX, DESTDIR'
 
 clean:
 	rm -rf $(B)

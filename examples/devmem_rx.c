@@ -7,8 +7,11 @@
  * --flow tcp:PORT", which gets "--dmabuf-fd N" appended) so that bpfmp owns
  * the binding, then receives one TCP connection with MSG_SOCK_DEVMEM.
  * Payload in device memory arrives as SCM_DEVMEM_DMABUF cmsgs (offset into
- * the dma-buf, token), payload the policy put in host pages as
- * SCM_DEVMEM_LINEAR (copied to the receive buffer), in stream order.
+ * the dma-buf, token); host bytes of the same packets (the policy put part
+ * of a frame in host pages) as one SCM_DEVMEM_LINEAR per contiguous run,
+ * copied to the receive buffer, in stream order.  Packets wholly in host
+ * pages are regular data: a recvmsg() with no cmsgs (devmem.rst's rule;
+ * one call never mixes the two).
  * Every byte is checked against the stream pattern (offset % 251, see
  * selftests/tools/stream.c): device bytes by reading the udmabuf's memfd
  * mapping at the cmsg offset.  Tokens go back with SO_DEVMEM_DONTNEED.
@@ -56,6 +59,8 @@ struct dmabuf_token {
 #define RECV_LEN		(64 * 1024)
 #define DONTNEED_MAX		128		/* token ranges per setsockopt */
 #define DONTNEED_FRAGS		1024		/* tokens per setsockopt */
+/* a cmsg per frag: at least one per 64 bytes is plenty */
+#define DEFAULT_CTRL		(RECV_LEN / 64 * CMSG_SPACE(sizeof(struct dmabuf_cmsg)) / 8)
 
 static const char usage[] =
 "Usage: devmem_rx --port PORT --size SIZE_MB [--hold MB] [--linger]\n"
@@ -71,9 +76,11 @@ static const char usage[] =
 "  --linger       at the end of the stream, with tokens still held, wait\n"
 "                 for SIGUSR1 before returning them\n"
 "  --expect BYTES fail unless the stream is exactly BYTES long\n"
+"  --ctrl BYTES   control buffer per recvmsg (default 16 KiB; 0: none)\n"
 "\n"
-"Prints 'listening on PORT' once attached, then at the end\n"
-"'host BYTES device BYTES tokens N ok' (or 'bad: why').\n";
+"Prints 'listening on PORT' once attached, then at the end 'host BYTES\n"
+"device BYTES tokens N regular BYTES linear_cmsgs N max_linear BYTES ok'\n"
+"(or 'bad: why'): host counts regular data and SCM_DEVMEM_LINEAR bytes.\n";
 
 struct rx {
 	uint8_t *dmabuf_map;	/* the udmabuf's memfd, read-only */
@@ -81,6 +88,8 @@ struct rx {
 	int64_t dmabuf_id;	/* the binding's id, -1 until seen */
 	uint64_t off;		/* stream offset of the next byte */
 	uint64_t host, device;	/* bytes by where they arrived */
+	uint64_t regular;	/* host bytes that came with no cmsg */
+	uint64_t linear_cmsgs, max_linear;	/* SCM_DEVMEM_LINEAR runs */
 	uint64_t tokens;	/* device frags received */
 	uint64_t hold;		/* device bytes whose tokens to keep */
 	uint32_t *held;		/* tokens kept */
@@ -279,6 +288,14 @@ static int consume(struct rx *rx, struct msghdr *msg, const uint8_t *buf,
 		snprintf(rx->bad, sizeof(rx->bad), "control data truncated");
 		return -1;
 	}
+	/* regular data: every byte is in @buf */
+	if (!CMSG_FIRSTHDR(msg)) {
+		if (!check(rx, buf, ret, "regular"))
+			return -1;
+		rx->host += ret;
+		rx->regular += ret;
+		return 0;
+	}
 	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
 		struct dmabuf_cmsg *d = (struct dmabuf_cmsg *)CMSG_DATA(cm);
 
@@ -292,6 +309,9 @@ static int consume(struct rx *rx, struct msghdr *msg, const uint8_t *buf,
 				return -1;
 			linear += d->frag_size;
 			rx->host += d->frag_size;
+			rx->linear_cmsgs++;
+			if (d->frag_size > rx->max_linear)
+				rx->max_linear = d->frag_size;
 			continue;
 		}
 		if (rx->dmabuf_id < 0)
@@ -324,11 +344,10 @@ static int consume(struct rx *rx, struct msghdr *msg, const uint8_t *buf,
 	return 0;
 }
 
-static int receive(struct rx *rx, int fd, bool linger)
+static int receive(struct rx *rx, int fd, bool linger, size_t ctrl_len)
 {
 	static uint8_t buf[RECV_LEN];
-	/* a cmsg per frag: at least one per 64 bytes is plenty */
-	static uint8_t ctrl[RECV_LEN / 64 * CMSG_SPACE(sizeof(struct dmabuf_cmsg)) / 8];
+	static uint8_t ctrl[DEFAULT_CTRL];
 	static uint32_t now[RECV_LEN];
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	size_t nret;
@@ -337,7 +356,8 @@ static int receive(struct rx *rx, int fd, bool linger)
 	for (;;) {
 		struct msghdr msg = {
 			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = ctrl, .msg_controllen = sizeof(ctrl),
+			.msg_control = ctrl_len ? ctrl : NULL,
+			.msg_controllen = ctrl_len,
 		};
 
 		if (release_now && (release_now = 0, release_held(rx, fd)))
@@ -374,6 +394,7 @@ int main(int argc, char **argv)
 		{ "hold",   required_argument, NULL, 'H' },
 		{ "linger", no_argument,       NULL, 'l' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "ctrl",   required_argument, NULL, 'c' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{}
 	};
@@ -383,9 +404,10 @@ int main(int argc, char **argv)
 	long long expect = -1;
 	unsigned long port = 0;
 	bool linger = false;
+	size_t ctrl_len = DEFAULT_CTRL;
 	int c, dmabuf, srv, fd, one = 1, rc;
 
-	while ((c = getopt_long(argc, argv, "+p:s:H:le:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:s:H:le:c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			port = strtoul(optarg, NULL, 10);
@@ -401,6 +423,14 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			expect = strtoll(optarg, NULL, 10);
+			break;
+		case 'c':
+			ctrl_len = strtoul(optarg, NULL, 10);
+			if (ctrl_len > DEFAULT_CTRL) {
+				fprintf(stderr, "devmem_rx: --ctrl %zu: at most %zu\n",
+					ctrl_len, (size_t)DEFAULT_CTRL);
+				return 2;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -445,13 +475,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	rc = receive(&rx, fd, linger);
+	rc = receive(&rx, fd, linger, ctrl_len);
 	if (!rc && expect >= 0 && rx.off != (uint64_t)expect)
 		snprintf(rx.bad, sizeof(rx.bad), "stream of %llu bytes, expected %lld",
 			 (unsigned long long)rx.off, expect);
-	printf("host %llu device %llu tokens %llu %s%s\n",
+	printf("host %llu device %llu tokens %llu regular %llu linear_cmsgs %llu max_linear %llu %s%s\n",
 	       (unsigned long long)rx.host, (unsigned long long)rx.device,
-	       (unsigned long long)rx.tokens, rx.bad[0] ? "bad: " : "ok",
+	       (unsigned long long)rx.tokens, (unsigned long long)rx.regular,
+	       (unsigned long long)rx.linear_cmsgs,
+	       (unsigned long long)rx.max_linear, rx.bad[0] ? "bad: " : "ok",
 	       rx.bad);
 	close(fd);
 	close(srv);

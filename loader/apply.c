@@ -718,7 +718,7 @@ static int act_do(struct act *a)
 
 		if (x->obj[0])
 			snprintf(obj, sizeof(obj), "%s", x->obj);
-		else if (mpctl_default_obj(obj, sizeof(obj)))
+		else if (mpctl_lib_path(MPCTL_DEFAULT_OBJ, obj, sizeof(obj)))
 			return MPCTL_FAIL;
 		if (x->nports)
 			return run(cmd_xdp, "xdp", "attach", x->ifname, obj, "--prog",

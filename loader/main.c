@@ -26,7 +26,7 @@ static const char usage[] =
 "  help [VERB]\n"
 "\n"
 "'mpctl VERB --help' describes a verb.  Exit status: 0 done, 1 failed,\n"
-"2 bad command line.\n";
+"2 bad command line.  'mpctl --version': version and policy library.\n";
 
 struct verb {
 	const char *name;
@@ -75,6 +75,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return MPCTL_OK;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return mpctl_version();
 	v = verb_find(argv[1]);
 	if (!v) {
 		fprintf(stderr, "mpctl: unknown verb '%s'\n%s", argv[1], usage);

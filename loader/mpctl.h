@@ -180,8 +180,19 @@ int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
 /* "5201,5202" -> sorted unique ports (malloc'ed); -1 with @err on error. */
 int xdp_ports_parse(const char *list, uint16_t **ports, unsigned int *n,
 		    char *err, size_t errlen);
-/* bpf/provider.bpf.o beside the mpctl binary, the policy library. */
-int mpctl_default_obj(char *buf, size_t len);
+
+/* paths.c: the policy library and the version. */
+
+#define MPCTL_DEFAULT_OBJ	"provider.bpf.o"	/* the policy library */
+
+/*
+ * The path of the policy library's @file: beside the build-tree binary,
+ * in the installed tree around the binary, or in the configured library
+ * directory (the last when none exists).  -1 if it does not fit @len.
+ */
+int mpctl_lib_path(const char *file, char *buf, size_t len);
+/* mpctl --version: the version and the policy library it would load. */
+int mpctl_version(void);
 
 /* Verbs: argv[0] is the verb. */
 int cmd_attach(int argc, char **argv);

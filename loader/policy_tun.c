@@ -21,7 +21,7 @@ static const char set_usage[] =
 "policy object's BTF: 'mpctl policy show NAME' lists them.\n";
 
 static const char show_usage[] =
-"Usage: mpctl policy show [NAME] [--json] [--pretty]\n"
+"Usage: mpctl policy show [NAME] [--json|-j] [--pretty]\n"
 "\n"
 "The tunables of the registered policy NAME, or of every one, as\n"
 "NAME KEY=VALUE..., which 'mpctl policy set' takes back.  Per-queue\n"
@@ -174,6 +174,7 @@ int cmd_policy_show(int argc, char **argv)
 	struct opt opts[] = {
 		{ "--help",	OPT_FLAG, NULL },
 		{ "--json",	OPT_FLAG, NULL },
+		{ "-j",		OPT_FLAG, NULL },	/* as bpftool and ip take it */
 		{ "--pretty",	OPT_FLAG, NULL },
 		{ NULL,		OPT_FLAG, NULL },
 	};
@@ -193,7 +194,7 @@ int cmd_policy_show(int argc, char **argv)
 		fputs(show_usage, stdout);
 		return MPCTL_OK;
 	}
-	if (opt_val(opts, "--json") || opt_val(opts, "--pretty")) {
+	if (opt_val(opts, "--json") || opt_val(opts, "-j") || opt_val(opts, "--pretty")) {
 		js.pretty = opt_val(opts, "--pretty");
 		j = &js;
 		json_begin_array(j);

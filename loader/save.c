@@ -29,7 +29,7 @@ static void save_objects(const struct sys *s)
 	struct bpf_map *map;
 	bool all = true;
 
-	if (mpctl_default_obj(path, sizeof(path)))
+	if (mpctl_lib_path(MPCTL_DEFAULT_OBJ, path, sizeof(path)))
 		return;
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj)

@@ -20,8 +20,6 @@
 
 #define XDP_DEFAULT_PROG	"mp_classify"
 #define XDP_PORTS_MAP		"mp_dev_ports"
-/* The default object, relative to the directory mpctl runs from. */
-#define XDP_DEFAULT_OBJ		"bpf/provider.bpf.o"
 
 static const char xdp_usage[] =
 "Usage: mpctl xdp attach IF [OBJ] [--prog NAME] [--port P]... [--generic]\n"
@@ -32,8 +30,8 @@ static const char xdp_usage[] =
 "        attached after mpctl exits.  Refused if IF has an XDP program.\n"
 "detach  remove the XDP program of IF, native or generic.\n"
 "\n"
-"  OBJ          default: " XDP_DEFAULT_OBJ " in mpctl's directory, the\n"
-"               policy library (build/bpf/provider.bpf.o)\n"
+"  OBJ          default: the policy library, " MPCTL_DEFAULT_OBJ " (build/bpf/\n"
+"               beside build/mpctl, else PREFIX/lib/bpfmp; 'mpctl --version')\n"
 "  --prog NAME  the program's function name in OBJ (default " XDP_DEFAULT_PROG ")\n"
 "  --port P     destination port (1-65535) whose TCP/UDP traffic belongs in\n"
 "               device memory: a key in OBJ's map " XDP_PORTS_MAP ".  Repeat\n"
@@ -185,30 +183,6 @@ static void ports_format(const uint16_t *ports, unsigned int n, char *buf,
 	}
 }
 
-/* OBJ's default: XDP_DEFAULT_OBJ beside the mpctl binary (build/). */
-int mpctl_default_obj(char *buf, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0) {
-		fprintf(stderr, "mpctl: xdp attach: /proc/self/exe: %s (name the object: mpctl xdp attach IF OBJ)\n",
-			strerror(errno));
-		return -1;
-	}
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s", exe, XDP_DEFAULT_OBJ) >= len) {
-		fprintf(stderr, "mpctl: xdp attach: %s/%s: path too long\n", exe,
-			XDP_DEFAULT_OBJ);
-		return -1;
-	}
-	return 0;
-}
-
 static unsigned int xdp_ifindex(const char *sub, const char *ifname)
 {
 	unsigned int ifindex = strlen(ifname) < IF_NAMESIZE ?
@@ -317,7 +291,7 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	if (!ifindex)
 		goto out;
 	if (!file) {
-		if (mpctl_default_obj(path, sizeof(path)))
+		if (mpctl_lib_path(MPCTL_DEFAULT_OBJ, path, sizeof(path)))
 			goto out;
 		file = path;
 	}

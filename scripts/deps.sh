@@ -5,6 +5,9 @@
 # .deb is fetched only when the cache lacks it.  The trixie-backports suite is
 # added with pin priority 1 so nothing is ever upgraded from it; only
 # linux-source-7.3 is fetched from it, with "apt-get download".
+#
+# One line per step, with its time; apt's own output goes to
+# $cache/logs/deps-apt.log, which a failure names (and shows the end of).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,11 +16,29 @@ want_version=${BPFMP_KERNEL_VERSION:-7.3.4}
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+# shellcheck source=lib/progress.sh
+. "$top/scripts/lib/progress.sh"
+mkdir -p "$cache/logs"
+log=$cache/logs/deps-apt.log
+: >"$log"
+
+# quietly CMD...: run CMD with its output in $log; on failure name the log
+# and show its end, then fail.
+quietly() {
+	echo "+ $*" >>"$log"
+	"$@" >>"$log" 2>&1 && return 0
+	local rc=$?
+	{
+		echo "deps: '$*' failed (exit $rc); full log: $log"
+		tail -n 15 "$log" | sed 's/^/    /'
+	} >&2
+	exit "$rc"
+}
 
 PKGS=(
 	build-essential flex bison bc kmod cpio xz-utils rsync git
 	libelf-dev libssl-dev zlib1g-dev libcap-dev libzstd-dev pkg-config
-	dwarves ccache python3 python3-yaml python3-jsonschema
+	dwarves ccache python3 python3-yaml python3-jsonschema mandoc
 	clang-19 llvm-19 lld-19
 	qemu-system-x86 busybox-static
 	iproute2 ethtool iperf3 socat iputils-ping jq
@@ -33,15 +54,19 @@ done
 updated=0
 apt_update() {
 	[ "$updated" -eq 1 ] && return
-	$SUDO apt-get update -qq
+	quietly $SUDO apt-get update
 	updated=1
 }
 
+t0=$SECONDS
 if [ "${#missing[@]}" -gt 0 ]; then
-	echo "deps: installing ${missing[*]}"
+	echo "deps: installing ${#missing[@]} packages: ${missing[*]} (log: $log)"
 	apt_update
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+	quietly env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y \
 		--no-install-recommends "${missing[@]}"
+	step_done deps "${#missing[@]} packages installed" "$t0"
+else
+	echo "deps: all ${#PKGS[@]} packages present"
 fi
 
 [ -n "${KERNEL_SRC:-}" ] && exit 0
@@ -62,6 +87,8 @@ else
 			/etc/apt/sources.list)
 	fi
 	[ -n "$uri" ] || { echo "deps: no Debian mirror in apt sources" >&2; exit 1; }
+	t0=$SECONDS
+	echo "deps: fetching linux-source-7.3 from trixie-backports (pinned to priority 1)"
 
 	list=/etc/apt/sources.list.d/bpfmp-trixie-backports.sources
 	pin=/etc/apt/preferences.d/bpfmp-trixie-backports
@@ -74,7 +101,7 @@ else
 	apt_update
 	tmp=$(mktemp -d "$cache/deb.XXXXXX")
 	# apt's sandbox user cannot write root's cache: download as root quietly.
-	(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root linux-source-7.3)
+	(cd "$tmp" && quietly apt-get download -o APT::Sandbox::User=root linux-source-7.3)
 	deb=$(ls "$tmp"/linux-source-7.3_*.deb)
 	ver=$(dpkg-deb -f "$deb" Version)
 	dpkg-deb --fsys-tarfile "$deb" |
@@ -82,6 +109,7 @@ else
 	mv "$tarball.part" "$tarball"
 	echo "$ver" >"$cache/linux-source-7.3.version"
 	rm -rf "$tmp"
+	step_done deps "linux-source-7.3 $ver fetched" "$t0"
 fi
 
 case "$ver" in

@@ -12,6 +12,11 @@ mkdir -p "$results"
 [ "${DEBUG:-0}" = 0 ] && vm_timeout=1500 || vm_timeout=5400
 
 # Each suite leaves "<passed> <skipped> <failed>" in $results/<suite>.summary.
+# What gets installed, man pages, completion, the first run's output: host
+# only, half a minute, before the VM has the CPUs.
+echo "== install, man pages, completion, first run (host) =="
+bash scripts/tests/host.sh "$results" >"$results/host.log" 2>&1
+cat "$results/host.log"
 # The harness tests boot small VMs of their own: they run beside the
 # suites' VM (about a minute less in all) and report after it.
 bash scripts/tests/harness.sh "$results" >"$results/harness.log" 2>&1 &

@@ -29,6 +29,64 @@ pair_up() {
 	PAIR_ID=$id TX_IF=$a RX_IF=$b
 }
 
+# The driver the suites that call link_up run on (BPFMP_DRIVER): a
+# netdevsim pair, or the two e1000e NICs of "scripts/vm --e1000e" (QEMU's
+# 82574L model on one hub: a wire), one RX queue each.
+DRIVER=${BPFMP_DRIVER:-netdevsim}
+E1000E_TX_MAC=52:54:00:bf:00:01 E1000E_RX_MAC=52:54:00:bf:00:02
+
+# link_up ID QUEUES: sender and receiver on $DRIVER; sets TX_IF and RX_IF
+link_up() {
+	if [ "$DRIVER" = netdevsim ]; then pair_up "$@"; else wire_up; fi
+}
+link_down() {
+	if [ "$DRIVER" = netdevsim ]; then pair_down; else wire_down; fi
+}
+
+# The interface with MAC address $1, in this netns.
+if_by_mac() {
+	local d
+	for d in /sys/class/net/*; do
+		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && basename "$d"
+	done
+}
+
+wire_up() {
+	local a= b= i
+	# a netns deleted just before gives its devices back asynchronously
+	for i in $(seq 100); do
+		a=$(if_by_mac $E1000E_TX_MAC) b=$(if_by_mac $E1000E_RX_MAC)
+		[ -n "$a" ] && [ -n "$b" ] && break
+		sleep 0.1
+	done
+	[ -n "$a" ] && [ -n "$b" ] || {
+		echo "wire_up: no e1000e pair (boot with scripts/vm --e1000e)" >&2
+		return 1
+	}
+	ip netns add $TX_NS
+	ip netns add $RX_NS
+	ip link set "$a" netns $TX_NS
+	ip link set "$b" netns $RX_NS
+	$IN_TX ip addr add $TX_IP/24 dev "$a"
+	$IN_RX ip addr add $RX_IP/24 dev "$b"
+	$IN_TX ip link set "$a" up
+	$IN_RX ip link set "$b" up
+	for i in $(seq 100); do
+		[ "$($IN_TX cat /sys/class/net/"$a"/carrier 2>/dev/null)$($IN_RX cat /sys/class/net/"$b"/carrier 2>/dev/null)" = 11 ] &&
+			break
+		sleep 0.1
+	done
+	TX_IF=$a RX_IF=$b
+}
+
+# The NICs go back to the initial netns with theirs.
+wire_down() {
+	ip netns pids $TX_NS 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns pids $RX_NS 2>/dev/null | xargs -r kill 2>/dev/null
+	ip netns del $TX_NS 2>/dev/null
+	ip netns del $RX_NS 2>/dev/null
+}
+
 pair_down() {
 	ip netns pids $TX_NS 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns pids $RX_NS 2>/dev/null | xargs -r kill 2>/dev/null
@@ -53,6 +111,8 @@ stream() { # port bytes
 # across suites) and, on failure, CMD's output.
 T_N=0 T_PASS=0 T_FAIL=0 T_SKIP=0
 T_SUITE=$(basename "$0" .sh)
+# one suite, run on another driver, is another suite
+[ "${BPFMP_DRIVER:-netdevsim}" = netdevsim ] || T_SUITE+=".$BPFMP_DRIVER"
 # a test running past this many seconds is killed and named (the watchdog)
 T_LIMIT=${BPFMP_TEST_TIMEOUT:-$([ "${DEBUG:-0}" = 0 ] && echo 300 || echo 1500)}
 t() {

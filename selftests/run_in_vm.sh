@@ -69,6 +69,8 @@ else
 	cli devmem_e2e selftests/cli/devmem_e2e.sh
 	cli xdp_e2e selftests/cli/xdp_e2e.sh
 	cli apply selftests/cli/apply.sh
+	cli own_policy selftests/cli/own_policy.sh
+	cli installed selftests/cli/installed.sh "$results"
 	cli faults selftests/cli/faults.sh
 fi
 

@@ -13,8 +13,10 @@ cd "$(dirname "$0")/../.."
 for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
 done
-pair_up 60 4
+link_up 60 4 || { t_skip all "no $DRIVER pair"; t_summary; exit; }
 IFX=$($IN_RX cat /sys/class/net/"$RX_IF"/ifindex)
+# one RX queue, no ntuple rules: everything reaches queue 0, split
+[ "$DRIVER" = netdevsim ] || $IN_RX $NLTOOL hds "$RX_IF" on 0
 
 le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 # static_map's verdict for queue Q of the receiver: device or host
@@ -35,18 +37,16 @@ echo "NIC before: $BEFORE" | head -n 2
 # reader slower than the stream can leave the binding short for a moment).
 device_only() {
 	local fb
-	verdict 2 device &&
+	verdict $DQ device &&
 	stream_through 5600 static_map $BYTES || return 1
-	qfields 2 fallback_exhausted fallback_no_device fallback_no_policy fallback_invalid
-	$IN_RX ethtool -S "$RX_IF" | grep rx2
+	qfields $DQ fallback_exhausted fallback_no_device fallback_no_policy fallback_invalid
+	ring_stats
 	fb=$((Q_fallback_exhausted + Q_fallback_no_device + Q_fallback_no_policy + Q_fallback_invalid))
 	[ "$(result host 5600)" = 0 ] && [ "$(result device 5600)" = $BYTES ] && return 0
 	[ "$fb" -gt 0 ] && [ "$Q_fallback_no_device$Q_fallback_no_policy$Q_fallback_invalid" = 000 ] &&
 		[ "$(result device 5600)" -ge $((BYTES * 9 / 10)) ]
 }
 t device_only	device_only
-t flow_setup_printed	grep -q "header split on, hds-thresh 0 (was auto, 0)" /tmp/devrx.5600
-t flow_rule_printed	grep -q "rule .*: tcp dst-port 5600 -> queue 2" /tmp/devrx.5600
 flow_teardown() {
 	local out
 	out=$(detach) || return 1
@@ -54,15 +54,53 @@ flow_teardown() {
 	[[ $out == *"removed rule"* && $out == *"header split back to auto"* ]] &&
 		[ "$(nic_state)" = "$BEFORE" ]
 }
-t flow_teardown	flow_teardown
+if [ "$DRIVER" = netdevsim ]; then
+	t flow_setup_printed	grep -q "header split on, hds-thresh 0 (was auto, 0)" /tmp/devrx.5600
+	t flow_rule_printed	grep -q "rule .*: tcp dst-port 5600 -> queue 2" /tmp/devrx.5600
+	t flow_teardown		flow_teardown
+else
+	for n in flow_setup_printed flow_rule_printed flow_teardown; do
+		t_skip $n "$DRIVER has no ntuple rules: --flow cannot steer"
+	done
+	t device_only_detach	detach
+fi
 
 host_only() {
-	verdict 2 host &&
+	verdict $DQ host &&
 	stream_through 5601 static_map $HALF || return 1
 	[ "$(result device 5601)" = 0 ] && [ "$(result host 5601)" = $HALF ]
 }
 t host_only	host_only
 t host_only_detach	detach
+# devmem.rst's contract: packets wholly in host pages are regular data on a
+# devmem socket too, with no cmsg
+no_cmsgs() { # port bytes
+	[ "$(result regular "$1")" = "$2" ] && [ "$(result linear_cmsgs "$1")" = 0 ]
+}
+t host_only_no_cmsgs	no_cmsgs 5601 $HALF
+
+# A MSG_SOCK_DEVMEM reader with no control buffer: regular data reads as
+# ever; device payload, which needs cmsgs, fails with a real errno
+# (ENOBUFS), never the kernel-internal ETOOSMALL (525).
+no_control_host() {
+	verdict $DQ host &&
+	stream_through 5611 static_map $HALF --ctrl 0 &&
+	no_cmsgs 5611 $HALF
+}
+t no_control_host	no_control_host
+t no_control_host_detach	detach
+no_control_device() {
+	verdict $DQ device &&
+	devrx_start 5612 --size 16 --ctrl 0 -- \
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5612) || return 1
+	# the reader gives up at the first recvmsg: the sender may see a reset
+	send 5612 $MB
+	devrx_wait 5612
+	grep -q "bad: recvmsg: No buffer space available" /tmp/devrx.5612 &&
+		! grep -q "Unknown error" /tmp/devrx.5612
+}
+t no_control_device	no_control_device
+t no_control_device_detach	detach
 
 # Without MSG_SOCK_DEVMEM: device memory is refused (EFAULT, upstream's
 # rule), host pages read as always.
@@ -76,12 +114,12 @@ plain_reader() { # port expect-substring
 	grep -q "$2" /tmp/plain.$1
 }
 plain_socket() {
-	verdict 2 device &&
-	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map --udmabuf 16M --flow tcp:5602 >/dev/null &&
+	verdict $DQ device &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy static_map --udmabuf 16M $(flow 5602) >/dev/null &&
 	plain_reader 5602 "Bad address" &&
 	detach >/dev/null &&
-	verdict 2 host &&
-	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map --udmabuf 16M --flow tcp:5602 >/dev/null &&
+	verdict $DQ host &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy static_map --udmabuf 16M $(flow 5602) >/dev/null &&
 	plain_reader 5602 "^$MB ok" &&
 	detach >/dev/null
 }
@@ -90,20 +128,36 @@ t plain_socket	plain_socket
 mixed() {
 	stream_through 5603 alternate $BYTES || return 1
 	[ "$(result host 5603)" -gt 0 ] && [ "$(result device 5603)" -gt 0 ] &&
-		[ "$(qfield 2 refills_host)" -gt 0 ] && [ "$(qfield 2 refills_device)" -gt 0 ]
+		[ "$(qfield $DQ refills_host)" -gt 0 ] && [ "$(qfield $DQ refills_device)" -gt 0 ]
 }
 t mixed_alternate	mixed
 t mixed_detach		detach
 
+# Frames of 9000 bytes span three 4 KiB ring buffers, so where alternate
+# switches between device and host batches one frame holds both.  Its host
+# bytes come as one SCM_DEVMEM_LINEAR per contiguous run: a run of two host
+# buffers is longer than any one buffer, which one cmsg per frag never is.
+mtu() { $IN_RX ip link set "$RX_IF" mtu "$1" && $IN_TX ip link set "$TX_IF" mtu "$1"; }
+mixed_runs() {
+	local rc=0
+	mtu 9000 || return 1
+	stream_through 5613 alternate $BYTES || rc=1
+	mtu 1500
+	[ $rc = 0 ] && [ "$(result linear_cmsgs 5613)" -gt 0 ] &&
+		[ "$(result max_linear 5613)" -gt 4096 ]
+}
+t mixed_runs_coalesced	mixed_runs
+t mixed_runs_detach	detach
+
 # 2 MiB of device memory (512 buffers) and a reader that keeps the tokens of
 # its first MiB (about 700 buffers): device memory runs out mid-stream.
 exhaustion_fallback() {
-	verdict 2 device || return 1
+	verdict $DQ device || return 1
 	devrx_start 5604 --size 2 --hold 1 --expect $HALF -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5604 || return 1
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5604) || return 1
 	send 5604 $HALF
 	devrx_wait 5604 && ok_line 5604 || return 1
-	qfields 2 fallback_exhausted bufs_host strict_short
+	qfields $DQ fallback_exhausted bufs_host strict_short
 	[ "$(result host 5604)" -gt 0 ] && [ "$(result device 5604)" -gt 0 ] &&
 		[ "$Q_fallback_exhausted" -gt 0 ] && [ "$Q_bufs_host" -gt 0 ] &&
 		[ "$Q_strict_short" = 0 ]
@@ -115,28 +169,27 @@ t exhaustion_detach	detach
 # every token, and resumes (TCP retransmits) once it gives them back.
 exhaustion_strict() {
 	local sender i drops0
-	verdict 2 device || return 1
-	drops0=$(nsim_drops)
+	verdict $DQ device || return 1
+	drops0=$(ring_drops)
 	devrx_start 5605 --size 2 --hold 64 --expect $((4 * MB)) -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --strict --flow tcp:5605 || return 1
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map --strict $(flow 5605) || return 1
 	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP 5605 $((4 * MB)) >/dev/null &
 	sender=$!
 	for i in $(seq $((100 * SLOW))); do
-		[ "$(qfield 2 strict_short)" -gt 0 ] && break
+		[ "$(qfield $DQ strict_short)" -gt 0 ] && break
 		sleep 0.1
 	done
 	sleep $SLOW
-	qfields 2 strict_short bufs_host fallback_exhausted
+	qfields $DQ strict_short bufs_host fallback_exhausted
 	kill -0 $sender 2>/dev/null || { echo "the sender finished: no stall"; devrx_wait 5605; return 1; }
 	# short refills, no host pages, and the NIC drops on an empty ring
 	[ "$Q_strict_short" -gt 0 ] && [ "$Q_bufs_host" = 0 ] &&
-		[ "$Q_fallback_exhausted" = 0 ] && [ "$(nsim_drops)" -gt "$drops0" ] ||
+		[ "$Q_fallback_exhausted" = 0 ] && [ "$(ring_drops)" -gt "$drops0" ] ||
 		{ kill -USR1 $DEVRX_PID; return 1; }
 	kill -USR1 $DEVRX_PID
 	wait $sender || { echo "sender failed after release"; devrx_wait 5605; return 1; }
 	devrx_wait 5605 && ok_line 5605 && [ "$(result host 5605)" = 0 ]
 }
-nsim_drops() { $IN_RX ethtool -S "$RX_IF" | awk '/rx2_drops/ { print $2 }'; }
 t exhaustion_strict	exhaustion_strict
 t strict_detach		detach
 
@@ -145,9 +198,9 @@ t strict_detach		detach
 # less what refills moved from free memory into the ring meanwhile (a late
 # ACK or FIN makes NAPI refill the slots the stream used): bufs_device.
 held_start() { # port
-	verdict 2 device &&
+	verdict $DQ device &&
 	devrx_start "$1" --size 8 --hold 64 --linger --expect $MB -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$1" ||
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow "$1") ||
 		return 1
 	# the sender waits for the receiver to close: in the background
 	send "$1" $MB >/dev/null 2>&1 &
@@ -162,11 +215,11 @@ held_start() { # port
 token_return() {
 	local free0 bufs0
 	held_start 5606 || return 1
-	qfields 2 device_free bufs_device >/dev/null
+	qfields $DQ device_free bufs_device >/dev/null
 	free0=$Q_device_free bufs0=$Q_bufs_device
 	kill -USR1 $DEVRX_PID
 	devrx_wait 5606 && ok_line 5606 && wait $SENDER || return 1
-	qfields 2 device_free bufs_device >/dev/null
+	qfields $DQ device_free bufs_device >/dev/null
 	echo "free $free0 -> $Q_device_free after returning $HELD buffers;" \
 		"$((Q_bufs_device - bufs0)) refilled into the ring meanwhile"
 	[ $((Q_device_free - free0 + Q_bufs_device - bufs0)) = "$HELD" ]
@@ -201,9 +254,9 @@ t detach_while_held	detach_while_held
 # both receive; bpfmp refuses queue 1.
 coexist() {
 	local up bpfmp loc out rc=0
-	verdict 2 device &&
+	verdict $DQ device &&
 	devrx_start 5608 --size 16 --expect $HALF -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5608 || return 1
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5608) || return 1
 	bpfmp=$DEVRX_PID
 	loc=$($IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5609 action 1 |
 		awk '/Added rule with ID/ { print $NF }')
@@ -221,14 +274,41 @@ coexist() {
 	$IN_RX ethtool -N "$RX_IF" delete "$loc"
 	return $rc
 }
-t coexist_upstream	coexist
-t coexist_detach	detach
+# One RX queue: upstream's provider on it alone receives through the same
+# driver path, and bpfmp refuses the queue while it is bound.
+upstream_alone() {
+	local out rc=0
+	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" $DQ || return 1
+	out=$($IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy static_map 2>&1)
+	echo "attach to the upstream queue: $out"
+	[[ $out == *"queue $DQ"*"already"* ]] || rc=1
+	send 5609 $HALF || rc=1
+	devrx_wait 5609 && ok_line 5609 || rc=1
+	[ "$(result device 5609)" = $HALF ] || rc=1
+	pkill -f "nltool bind-rx"
+	return $rc
+}
+if [ "$DRIVER" = netdevsim ]; then
+	t coexist_upstream	coexist
+	t coexist_detach	detach
+else
+	t_skip coexist_upstream "$DRIVER has one RX queue: no room for both providers"
+	t upstream_alone	upstream_alone
+fi
 
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.
+remove_rx_device() {
+	if [ "$DRIVER" = netdevsim ]; then
+		echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device
+	else
+		# PCI hot-unplug of the receiving NIC
+		echo 1 >"$($IN_RX readlink -f /sys/class/net/"$RX_IF"/device)"/remove
+	fi
+}
 device_removed() {
 	held_start 5610 || return 1
-	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device || return 1
+	remove_rx_device || return 1
 	[ "$(dmabufs)" = 1 ] || { echo "dma-bufs while held: $(dmabufs)"; cat /sys/kernel/debug/dma_buf/bufinfo; $IN_RX $NLTOOL pools-all "$RX_IF"; return 1; }
 	# the device's DMA mapping went with it (an IOMMU domain would have)
 	[ "$(awk '/devices attached/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo)" = 0 ] || {
@@ -250,5 +330,5 @@ t device_removed	device_removed
 for p in static_map watermark split alternate xdp_hint; do
 	$MPCTL policy unload $p >/dev/null 2>&1
 done
-pair_down 2>/dev/null
+link_down 2>/dev/null
 t_summary

@@ -10,6 +10,29 @@ MB=$((1 << 20))
 if [ "${DEBUG:-0}" = 0 ]; then SLOW=1 BYTES=$((16 * MB)); else SLOW=5 BYTES=$((4 * MB)); fi
 HALF=$((BYTES / 2))
 
+# The device-memory queue, and how a flow reaches it: on netdevsim queue 2,
+# steered by "mpctl attach --flow" (header split and an ntuple rule); on
+# e1000e its one RX queue, header split turned on by the suite.
+if [ "$DRIVER" = netdevsim ]; then DQ=2; else DQ=0; fi
+flow() { [ "$DRIVER" = netdevsim ] && echo "--flow tcp:$1"; }
+# The device's per-queue RX counters, and the frames it dropped for want
+# of RX buffers.
+ring_stats() {
+	if [ "$DRIVER" = netdevsim ]; then
+		$IN_RX ethtool -S "$RX_IF" | grep "rx$DQ"
+	else
+		$IN_RX ethtool -S "$RX_IF" | grep -E 'rx_(no_buffer_count|missed_errors|header_split|devmem)'
+	fi
+}
+ring_drops() {
+	if [ "$DRIVER" = netdevsim ]; then
+		$IN_RX ethtool -S "$RX_IF" | awk "/rx${DQ}_drops/ { print \$2 }"
+	else
+		$IN_RX ethtool -S "$RX_IF" |
+			awk '/rx_no_buffer_count|rx_missed_errors/ { n += $2 } END { print n + 0 }'
+	fi
+}
+
 # What --flow may touch and must give back: header split and ntuple rules.
 nic_state() { $IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"; }
 # A field of queue Q in "mpctl show --json".
@@ -58,12 +81,12 @@ result() { # host|device|tokens port
 }
 ok_line() { grep -q "^host .* ok$" /tmp/devrx."$1"; }
 
-# One stream into queue 2 with POLICY; checks the receiver's verdict.
+# One stream into queue $DQ with POLICY; checks the receiver's verdict.
 stream_through() { # port policy bytes [devmem_rx-args...]
 	local port=$1 policy=$2 bytes=$3
 	shift 3
 	devrx_start "$port" --size 16 --expect "$bytes" "$@" -- \
-		$MPCTL attach "$RX_IF" --queues 2 --policy "$policy" --flow tcp:"$port" ||
+		$MPCTL attach "$RX_IF" --queues $DQ --policy "$policy" $(flow "$port") ||
 		return 1
 	send "$port" "$bytes" || { kill $DEVRX_PID; devrx_wait "$port"; return 1; }
 	devrx_wait "$port" && ok_line "$port"
