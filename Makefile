@@ -85,6 +85,10 @@ install: install-files
 endif
 build: selftests bpf $(B)/mpctl examples
 
+# The paths the docs use ("make build/mpctl"): the rules name $(B)/...,
+# an absolute path, which make does not match with a relative one.
+build/mpctl build/devmem_rx: build/%: $(B)/% ;
+
 # Nothing below rebuilds just because "kernel" ran: files depend on
 # vmlinux, which Kbuild relinks only when something changed.  The empty
 # recipe keeps make's built-in "%: %.o" rule away: with "-o kernel" during
@@ -202,8 +206,11 @@ $(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(B)/gen/mpctl-config.h $(LIBBPF) $(LIBYNL)
 
 # --- examples ---------------------------------------------------------------
 
-$(B)/devmem_rx: examples/devmem_rx.c | $(UAPI)
-	$(Q)$(CC) $(USER_CFLAGS) $< -o $@
+# mpctl's size parser and udmabuf checks, shared so that --size means
+# what mpctl's --udmabuf means
+DEVMEM_RX_SRCS := examples/devmem_rx.c loader/size.c loader/udmabuf.c
+$(B)/devmem_rx: $(DEVMEM_RX_SRCS) loader/*.h | $(UAPI)
+	$(Q)$(CC) $(USER_CFLAGS) $(DEVMEM_RX_SRCS) -o $@
 
 # An application that carries its own policy (libbpf skeleton + bpf-mp
 # netlink through libynl): docs/policies.md.

@@ -14,7 +14,13 @@
  * one call never mixes the two).
  * Every byte is checked against the stream pattern (offset % 251, see
  * selftests/tools/stream.c): device bytes by reading the udmabuf's memfd
- * mapping at the cmsg offset.  Tokens go back with SO_DEVMEM_DONTNEED.
+ * mapping at the cmsg offset.  With --no-check any sender will do (nc,
+ * socat, an application): bytes are counted, not compared.  Tokens go back
+ * with SO_DEVMEM_DONTNEED.
+ *
+ * Sizes are parsed by mpctl's own parser (loader/size.c), and the udmabuf
+ * is checked against udmabuf.size_limit_mb and the memory available as
+ * "mpctl attach --udmabuf" checks it (loader/udmabuf.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +39,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../loader/mpctl.h"	/* size_parse(), udmabuf_check_size() */
 
 /*
  * From include/uapi/linux/uio.h, which cannot be included next to glibc's
@@ -63,24 +71,31 @@ struct dmabuf_token {
 #define DEFAULT_CTRL		(RECV_LEN / 64 * CMSG_SPACE(sizeof(struct dmabuf_cmsg)) / 8)
 
 static const char usage[] =
-"Usage: devmem_rx --port PORT --size SIZE_MB [--hold MB] [--linger]\n"
-"                 [--expect BYTES] -- ATTACH_CMD [ARGS...]\n"
+"Usage: devmem_rx --port PORT --size SIZE [--hold SIZE] [--linger]\n"
+"                 [--expect SIZE] [--no-check] -- ATTACH_CMD [ARGS...]\n"
 "\n"
-"Make a SIZE_MB udmabuf, run ATTACH_CMD ARGS --dmabuf-fd N with it, then\n"
-"receive one TCP connection on PORT into device memory and check every\n"
-"byte of the stream pattern.\n"
+"Make a udmabuf of SIZE bytes, run ATTACH_CMD ARGS --dmabuf-fd N with it,\n"
+"then receive one TCP connection on PORT into device memory and check\n"
+"every byte of the stream pattern (offset %% 251, what\n"
+"'build/selftests/stream send' sends).\n"
 "\n"
-"  --hold MB      keep the tokens of the first MB MiB of device payload\n"
+"SIZE as mpctl takes it: bytes with K, M, G, T suffixes (powers of 1024),\n"
+"e.g. 16M; --size must be a multiple of the page size.\n"
+"\n"
+"  --hold SIZE    keep the tokens of the first SIZE bytes of device payload\n"
 "                 instead of returning them at once, until SIGUSR1 (or the\n"
 "                 end of the stream)\n"
 "  --linger       at the end of the stream, with tokens still held, wait\n"
 "                 for SIGUSR1 before returning them\n"
-"  --expect BYTES fail unless the stream is exactly BYTES long\n"
+"  --expect SIZE  fail unless the stream is exactly SIZE bytes long\n"
 "  --ctrl BYTES   control buffer per recvmsg (default 16 KiB; 0: none)\n"
+"  --no-check     do not compare the bytes with the pattern: any sender\n"
+"                 will do (nc, socat, an application)\n"
 "\n"
 "Prints 'listening on PORT' once attached, then at the end 'host BYTES\n"
 "device BYTES tokens N regular BYTES linear_cmsgs N max_linear BYTES ok'\n"
-"(or 'bad: why'): host counts regular data and SCM_DEVMEM_LINEAR bytes.\n";
+"(or 'bad: why'): host counts regular data and SCM_DEVMEM_LINEAR bytes.\n"
+"Exit status: 0 ok, 1 failed, 2 bad command line.\n";
 
 struct rx {
 	uint8_t *dmabuf_map;	/* the udmabuf's memfd, read-only */
@@ -92,6 +107,7 @@ struct rx {
 	uint64_t linear_cmsgs, max_linear;	/* SCM_DEVMEM_LINEAR runs */
 	uint64_t tokens;	/* device frags received */
 	uint64_t hold;		/* device bytes whose tokens to keep */
+	bool no_check;		/* count the bytes, do not compare them */
 	uint32_t *held;		/* tokens kept */
 	uint64_t *held_off;	/* and their frags' dma-buf offsets */
 	size_t nheld, held_cap;
@@ -131,7 +147,9 @@ static int make_udmabuf(uint64_t size, uint8_t **map)
 	create.memfd = memfd;
 	buf = ioctl(devfd, UDMABUF_CREATE, &create);	/* not CLOEXEC */
 	if (buf < 0)
-		perror("devmem_rx: UDMABUF_CREATE");
+		fprintf(stderr, "devmem_rx: UDMABUF_CREATE of %llu bytes: %s%s\n",
+			(unsigned long long)size, strerror(errno),
+			errno == EINVAL ? " (larger than udmabuf.size_limit_mb?)" : "");
 	close(devfd);
 	close(memfd);
 	return buf;
@@ -167,7 +185,7 @@ static int run_attach(char **argv, int argc, int fd)
 /* Is [@p, @p + @n) the pattern at the current stream offset? */
 static bool check(struct rx *rx, const uint8_t *p, uint32_t n, const char *where)
 {
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n && !rx->no_check; i++)
 		if (p[i] != (rx->off + i) % PATTERN_PERIOD) {
 			snprintf(rx->bad, sizeof(rx->bad),
 				 "byte %llu (%s) is %u, expected %u",
@@ -394,6 +412,7 @@ int main(int argc, char **argv)
 		{ "hold",   required_argument, NULL, 'H' },
 		{ "linger", no_argument,       NULL, 'l' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "no-check", no_argument,     NULL, 'n' },
 		{ "ctrl",   required_argument, NULL, 'c' },
 		{ "help",   no_argument,       NULL, 'h' },
 		{}
@@ -401,37 +420,70 @@ int main(int argc, char **argv)
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	struct rx rx = { .dmabuf_id = -1 };
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
-	long long expect = -1;
+	uint64_t expect = 0;
+	bool linger = false, has_expect = false;
+	long page = sysconf(_SC_PAGESIZE);
 	unsigned long port = 0;
-	bool linger = false;
 	size_t ctrl_len = DEFAULT_CTRL;
 	int c, dmabuf, srv, fd, one = 1, rc;
+	const char *size_s = NULL;
+	char err[256];
 
-	while ((c = getopt_long(argc, argv, "+p:s:H:le:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:s:H:le:nc:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			port = strtoul(optarg, NULL, 10);
+			if (uint_parse(optarg, 65535, &port) || !port) {
+				fprintf(stderr, "devmem_rx: --port '%s': not a port (1-65535)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 's':
-			rx.dmabuf_size = strtoull(optarg, NULL, 10) << 20;
+			size_s = optarg;
+			if (size_parse(optarg, &rx.dmabuf_size) || !rx.dmabuf_size) {
+				fprintf(stderr, "devmem_rx: --size '%s': not a size (e.g. 16M, 1G)\n",
+					optarg);
+				return 2;
+			}
+			if (page > 0 && rx.dmabuf_size % (uint64_t)page) {
+				fprintf(stderr, "devmem_rx: --size '%s': not a multiple of the page size (%ld)\n",
+					optarg, page);
+				return 2;
+			}
 			break;
 		case 'H':
-			rx.hold = strtoull(optarg, NULL, 10) << 20;
+			if (size_parse(optarg, &rx.hold)) {
+				fprintf(stderr, "devmem_rx: --hold '%s': not a size (e.g. 2M)\n",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'l':
 			linger = true;
 			break;
 		case 'e':
-			expect = strtoll(optarg, NULL, 10);
-			break;
-		case 'c':
-			ctrl_len = strtoul(optarg, NULL, 10);
-			if (ctrl_len > DEFAULT_CTRL) {
-				fprintf(stderr, "devmem_rx: --ctrl %zu: at most %zu\n",
-					ctrl_len, (size_t)DEFAULT_CTRL);
+			if (size_parse(optarg, &expect)) {
+				fprintf(stderr, "devmem_rx: --expect '%s': not a size (e.g. 16777216, 16M)\n",
+					optarg);
 				return 2;
 			}
+			has_expect = true;
 			break;
+		case 'n':
+			rx.no_check = true;
+			break;
+		case 'c':
+		{
+			unsigned long v;
+
+			if (uint_parse(optarg, DEFAULT_CTRL, &v)) {
+				fprintf(stderr, "devmem_rx: --ctrl '%s': not a number of bytes (at most %zu)\n",
+					optarg, (size_t)DEFAULT_CTRL);
+				return 2;
+			}
+			ctrl_len = v;
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -440,9 +492,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!port || port > 65535 || !rx.dmabuf_size || optind >= argc) {
+	if (!port || !rx.dmabuf_size || optind >= argc) {
+		fprintf(stderr, "devmem_rx: %s\n", !port ? "--port is required" :
+			!rx.dmabuf_size ? "--size is required" :
+			"missing the attach command after --");
 		fputs(usage, stderr);
 		return 2;
+	}
+	/* its pages are pinned at once: refuse what cannot be had, as mpctl does */
+	if (udmabuf_check_size(rx.dmabuf_size, err, sizeof(err))) {
+		fprintf(stderr, "devmem_rx: --size %s: %s\n", size_s, err);
+		return 1;
 	}
 	sigaction(SIGUSR1, &sa, NULL);
 
@@ -476,9 +536,9 @@ int main(int argc, char **argv)
 	}
 
 	rc = receive(&rx, fd, linger, ctrl_len);
-	if (!rc && expect >= 0 && rx.off != (uint64_t)expect)
-		snprintf(rx.bad, sizeof(rx.bad), "stream of %llu bytes, expected %lld",
-			 (unsigned long long)rx.off, expect);
+	if (!rc && has_expect && rx.off != expect)
+		snprintf(rx.bad, sizeof(rx.bad), "stream of %llu bytes, expected %llu",
+			 (unsigned long long)rx.off, (unsigned long long)expect);
 	printf("host %llu device %llu tokens %llu regular %llu linear_cmsgs %llu max_linear %llu %s%s\n",
 	       (unsigned long long)rx.host, (unsigned long long)rx.device,
 	       (unsigned long long)rx.tokens, (unsigned long long)rx.regular,

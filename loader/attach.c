@@ -23,18 +23,20 @@ static const char attach_usage[] =
 "  --queues LIST    queue ids and ranges, e.g. 0-3,5\n"
 "  --policy NAME    a registered bpf_mp_ops policy (see 'mpctl policy list')\n"
 "  --dmabuf-fd N    device memory: the dma-buf open on file descriptor N\n"
-"  --udmabuf SIZE   device memory: a new udmabuf of SIZE bytes (K, M, G\n"
+"  --udmabuf SIZE   device memory: a new udmabuf of SIZE bytes (K, M, G, T\n"
 "                   suffixes, page aligned), e.g. 64M; it must leave an\n"
 "                   eighth of MemAvailable (64M at least) free and be\n"
 "                   within udmabuf's size_limit_mb\n"
 "  --strict         refills the policy sends to device memory come up short\n"
 "                   when it is exhausted, instead of using host pages\n"
+"                   (needs --dmabuf-fd or --udmabuf)\n"
 "  --flow tcp:PORT  set the NIC up for the flow: header split on with\n"
 "                   hds-thresh 0 if it is not, and an ntuple rule steering\n"
 "                   TCP/IPv4 to dst-port PORT to the first queue of LIST;\n"
 "                   'mpctl detach' undoes exactly what this changed\n"
 "\n"
-"The kernel keeps its own reference to the dma-buf: mpctl need not stay.\n";
+"Prints what it attached.  The kernel keeps its own reference to the\n"
+"dma-buf: mpctl need not stay.\n";
 
 static const char detach_usage[] =
 "Usage: mpctl detach IF [--queues LIST]\n"
@@ -175,6 +177,81 @@ static bool hds_refused(const struct ynl_sock *ys)
 	       strstr(ys->err.msg, "hds-thresh");
 }
 
+/*
+ * What to do next after the kernel refused an attach, for the refusals
+ * an operator can fix from here; "" otherwise.
+ */
+static const char *attach_hint(const struct ynl_sock *ys, const char *ifname,
+			       const char *subj, char *buf, size_t len)
+{
+	const char *m = strstr(ys->err.msg, "queue ");
+	unsigned int busy;
+
+	buf[0] = '\0';
+	if (hds_refused(ys))
+		snprintf(buf, len, " (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT, which sets it, or set it as docs/mpctl.md 'Header split' shows)");
+	/* the kernel names the queue in its text, not as the bad attribute */
+	else if (ys->err.code == EBUSY && m &&
+		 sscanf(m, "queue %u already attached", &busy) == 1)
+		snprintf(buf, len, " (detach it first: 'mpctl detach %s --queues %u')",
+			 ifname, busy);
+	else if (ys->err.code == EBUSY)
+		snprintf(buf, len, " (detach first: 'mpctl detach %s --queues %s')",
+			 ifname, strchr(subj, ' ') ? strchr(subj, ' ') + 1 : subj);
+	return buf;
+}
+
+/*
+ * "eth1: queues 2-3 attached to watermark; device memory: 64 MiB udmabuf,
+ * dma-buf binding 3 (16384 buffers)": read back from a queue-get dump, so
+ * it says what the kernel has, not what was asked for.
+ */
+static void attach_report(struct ynl_sock *ys, const char *ifname,
+			  unsigned int ifindex, const struct queue_list *ql,
+			  const char *policy, const char *size_s, int fd,
+			  bool strict)
+{
+	struct bpf_mp_queue_get_req_dump *dreq;
+	struct bpf_mp_queue_get_list *qs = NULL;
+	char list[200], what[64] = "";
+	long long binding = -1;
+	uint64_t total = 0;
+
+	queue_list_format(ql->ids, ql->n, list, sizeof(list));
+	dreq = bpf_mp_queue_get_req_dump_alloc();
+	if (dreq) {
+		bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
+		qs = bpf_mp_queue_get_dump(ys, dreq);
+		bpf_mp_queue_get_req_dump_free(dreq);
+	}
+	if (qs) {
+		ynl_dump_foreach(qs, q)
+			if (q->ifindex == ifindex && q->_count.queue_id &&
+			    q->queue_id[0] == ql->ids[0] && q->_present.dmabuf_id) {
+				binding = q->dmabuf_id;
+				total = q->device_total;
+			}
+		bpf_mp_queue_get_list_free(qs);
+	}
+	printf("%s: queue%s %s attached to %s", ifname, ql->n > 1 ? "s" : "",
+	       list, policy);
+	if (binding < 0) {
+		printf("; host pages only (no device memory)\n");
+		return;
+	}
+	if (size_s) {
+		uint64_t size = 0;
+
+		size_parse(size_s, &size);
+		size_format(size, what, sizeof(what));
+		printf("; device memory: %s udmabuf", what);
+	} else {
+		printf("; device memory: dma-buf fd %d", fd);
+	}
+	printf(", dma-buf binding %lld (%llu buffers)%s\n", binding,
+	       (unsigned long long)total, strict ? ", strict" : "");
+}
+
 /* One detach request for @ql; 0, -ENOMEM, or -1 with the reason in @ys. */
 static int detach_queues(struct ynl_sock *ys, unsigned int ifindex,
 			 const struct queue_list *ql)
@@ -270,7 +347,7 @@ int cmd_attach(int argc, char **argv)
 	struct bpf_mp_attach_req *req = NULL;
 	struct queue_list ql = {};
 	struct ynl_sock *ys = NULL;
-	char err[600], subj[256];
+	char err[600], subj[256], hint[512];
 	unsigned long dmabuf_fd = 0;
 	int npos, rc = MPCTL_FAIL, buf = -1, reg, attach_err;
 	uint64_t size = 0;
@@ -314,6 +391,11 @@ int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "mpctl attach: --dmabuf-fd and --udmabuf exclude each other\n");
 		goto usage;
 	}
+	/* strict only changes what device memory does when it runs out */
+	if (opt_val(opts, "--strict") && !fd_s && !size_s) {
+		fprintf(stderr, "mpctl attach: --strict needs device memory (--dmabuf-fd N or --udmabuf SIZE): without it every refill is host pages and there is nothing to be strict about\n");
+		goto usage;
+	}
 	if (fd_s && uint_parse(fd_s, 0x7fffffff, &dmabuf_fd)) {
 		fprintf(stderr, "mpctl attach: --dmabuf-fd '%s': not a file descriptor number\n",
 			fd_s);
@@ -352,8 +434,7 @@ int cmd_attach(int argc, char **argv)
 	if (reg < 0)
 		goto out;
 	if (!reg) {
-		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with\n"
-			"       'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR')\n",
+		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR')\n",
 			policy);
 		goto out;
 	}
@@ -390,14 +471,17 @@ int cmd_attach(int argc, char **argv)
 		attach_err = bpf_mp_attach(ys, req);
 	}
 	if (attach_err) {
-		fprintf(stderr, "mpctl: attach %s %s: %s\n", pos[0],
-			queues_subject(ys, &ql, subj, sizeof(subj)),
-			nl_strerror(ys, err, sizeof(err)));
+		queues_subject(ys, &ql, subj, sizeof(subj));
+		fprintf(stderr, "mpctl: attach %s %s: %s%s\n", pos[0], subj,
+			nl_strerror(ys, err, sizeof(err)),
+			attach_hint(ys, pos[0], subj, hint, sizeof(hint)));
 		flow_hds_restore(pos[0], &undo);
 		goto out;
 	}
 	if (flow_s && flow_finish(ys, pos[0], ifindex, &ql, &flow, &undo))
 		goto out;
+	attach_report(ys, pos[0], ifindex, &ql, policy, size_s, (int)dmabuf_fd,
+		      opt_val(opts, "--strict"));
 	rc = MPCTL_OK;
 out:
 	if (req)

@@ -61,12 +61,7 @@ void queue_list_format(const uint32_t *ids, unsigned int n, char *buf,
 		       size_t len);
 void queue_list_free(struct queue_list *ql);
 
-/* "64M" -> 67108864; K/M/G/T (powers of 1024, optional "iB"/"B").  -1 on error. */
-int size_parse(const char *s, uint64_t *size);
-/* 1610612736 -> "1.5 GiB": powers of 1024, one decimal rounded down. */
-void size_format(uint64_t size, char *buf, size_t len);
-/* A non-negative decimal int no larger than @max.  -1 on error. */
-int uint_parse(const char *s, unsigned long max, unsigned long *val);
+#include "size.h"	/* size_parse(), size_format(), uint_parse() */
 
 /* netdev.c: what the host says about an interface. */
 
@@ -166,6 +161,7 @@ void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_s64(struct json *j, const char *key, int64_t val);
 void json_null(struct json *j, const char *key);
+void json_bool(struct json *j, const char *key, bool val);
 
 /* xdp.c: XDP programs on bpfmp devices. */
 

@@ -16,7 +16,7 @@ struct ynl_sock *nl_open(void)
 
 	ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
 	if (!ys && yerr.code == ENOENT)
-		fprintf(stderr, "mpctl: generic netlink family %s: not found (kernel without CONFIG_BPF_MEM_PROVIDER?)\n",
+		fprintf(stderr, "mpctl: generic netlink family %s: not found: this kernel has no bpfmp (it needs Linux 7.3 with kernel/patches/ and CONFIG_BPF_MEM_PROVIDER=y; 'make vm' boots one, or run mpctl under 'scripts/vm run -- CMD')\n",
 			BPF_MP_FAMILY_NAME);
 	else if (!ys)
 		fprintf(stderr, "mpctl: generic netlink family %s: %s\n",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Command-line parsing for mpctl: options, queue lists, sizes. */
+/* Command-line parsing for mpctl: options and queue lists (sizes: size.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -65,8 +65,11 @@ int opts_parse(const char *verb, int argc, char **argv, struct opt *opts,
 			only_pos = true;
 			continue;
 		}
+		/* the short forms every verb shares */
 		if (!strcmp(a, "-h"))
 			a = "--help";
+		else if (!strcmp(a, "-j"))
+			a = "--json";
 		eq = strchr(a, '=');
 		o = opt_find(opts, a, eq ? (size_t)(eq - a) : strlen(a));
 		if (!o) {
@@ -253,72 +256,4 @@ void queue_list_free(struct queue_list *ql)
 	free(ql->ids);
 	ql->ids = NULL;
 	ql->n = 0;
-}
-
-int size_parse(const char *s, uint64_t *size)
-{
-	static const char units[] = "KMGT";
-	unsigned long long v;
-	const char *u;
-	char *end;
-	int shift = 0;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	if (*end) {
-		u = strchr(units, toupper((unsigned char)*end));
-		if (!u)
-			return -1;
-		shift = 10 * (int)(u - units + 1);
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "B"))
-			end += strlen(end);
-		if (*end)
-			return -1;
-	}
-	if (v > (UINT64_MAX >> shift))
-		return -1;
-	*size = (uint64_t)v << shift;
-	return 0;
-}
-
-void size_format(uint64_t size, char *buf, size_t len)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
-	const int nunits = (int)(sizeof(units) / sizeof(units[0]));
-	uint64_t unit = 1;
-	int u = -1;
-
-	while (u + 1 < nunits && size >= unit * 1024) {
-		unit *= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(buf, len, "%llu bytes", (unsigned long long)size);
-	else if (size % unit)	/* one decimal, rounded down */
-		snprintf(buf, len, "%llu.%llu %s",
-			 (unsigned long long)(size / unit),
-			 (unsigned long long)(size % unit * 10 / unit), units[u]);
-	else
-		snprintf(buf, len, "%llu %s", (unsigned long long)(size / unit),
-			 units[u]);
-}
-
-int uint_parse(const char *s, unsigned long max, unsigned long *val)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	*val = v;
-	return 0;
 }

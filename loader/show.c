@@ -21,14 +21,17 @@ static const char show_usage[] =
 "  --watch [SEC]   redraw every SEC seconds (default 1) until interrupted\n"
 "\n"
 "Columns: HOST_REFILLS/DEV_REFILLS are refill batches (or parts of split\n"
-"batches) served by host pages/device memory; FALLBACKS sums the refills\n"
-"that wanted device memory or a verdict and got host pages (no device\n"
-"memory bound, exhausted, policy not registered, invalid verdict);\n"
+"batches) served by host pages/device memory; FALLBACKS sums the buffers\n"
+"(not batches) that wanted device memory or a verdict and got host pages\n"
+"(no device memory bound, exhausted, policy not registered, invalid\n"
+"verdict); a POLICY marked '*' is not registered now, so its queue gets\n"
+"host pages until a policy of that name registers again;\n"
 "HINTS_HOST/HINTS_DEV count frames an XDP program hinted as host or\n"
 "device-memory traffic (bpf_xdp_mp_hint()); DEV_FREE/TOTAL are buffers of\n"
-"the queue's dma-buf binding; XDP is the device's XDP program as\n"
-"NAME(ID,MODE), MODE native, generic or offload, or '-'; TUNABLES are\n"
-"the policy's tunables the queue runs with (see 'mpctl policy show').\n";
+"the queue's dma-buf binding, '-' without one; XDP is the device's XDP\n"
+"program as NAME(ID,MODE), MODE native, generic or offload, or '-';\n"
+"TUNABLES are the policy's tunables the queue runs with (see 'mpctl\n"
+"policy show').\n";
 
 static int by_queue(const void *a, const void *b)
 {
@@ -86,10 +89,26 @@ static const struct xdp_state *xdp_of(struct xdp_cache *c,
 	return c->err || !c->xs.id ? NULL : &c->xs;
 }
 
+/*
+ * Is @name among the registered policies @pl (NULL: could not be told)?
+ * @pl is not const only because ynl_dump_foreach() takes a plain pointer.
+ */
+static bool registered(struct bpf_mp_policy_get_list *pl,
+		       const char *name)
+{
+	if (!pl || !name)
+		return true;
+	ynl_dump_foreach(pl, p)
+		if (p->name && !strcmp(p->name, name))
+			return true;
+	return false;
+}
+
 static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-			struct tun_cache *tc)
+			struct bpf_mp_policy_get_list *pl, struct tun_cache *tc)
 {
 	struct xdp_cache xc = {};
+	bool unreg = false;
 
 	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %-22s  %s\n",
 	       "IF", "QUEUE", "POLICY", "HOST_REFILLS", "DEV_REFILLS",
@@ -101,8 +120,14 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		const struct xdp_state *xs = xdp_of(&xc, q->ifindex);
 		uint32_t queue = q->_count.queue_id ? q->queue_id[0] : 0;
 		char tun[256];
+		char policy[MPCTL_POLICY_NAME_MAX + 2];
+		bool reg = registered(pl, q->policy);
 
-		if (q->_present.dmabuf_id || q->_present.device_total)
+		unreg |= !reg;
+		snprintf(policy, sizeof(policy), "%s%s",
+			 q->policy ? q->policy : "-", reg ? "" : "*");
+		/* the kernel sends device-total (0) without a binding too */
+		if (q->_present.dmabuf_id)
 			snprintf(dev, sizeof(dev), "%llu/%llu",
 				 (unsigned long long)q->device_free,
 				 (unsigned long long)q->device_total);
@@ -117,14 +142,15 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 			       sizeof(tun));
 		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %-22s  %s\n",
 		       netdev_name(q->ifindex, ifname, sizeof(ifname)), queue,
-		       q->policy ? q->policy : "-",
-		       (unsigned long long)q->refills_host,
+		       policy, (unsigned long long)q->refills_host,
 		       (unsigned long long)q->refills_device,
 		       (unsigned long long)fallbacks(q),
 		       (unsigned long long)q->hints_host,
 		       (unsigned long long)q->hints_device, dev,
 		       flags_str(q->flags, fl, sizeof(fl)), xdp, tun);
 	}
+	if (unreg)
+		printf("* policy not registered: these queues get host pages (fallback-no-policy) until one of that name registers\n");
 }
 
 #define JSON_COUNTER(j, q, field) do {				\
@@ -135,7 +161,8 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 } while (0)
 
 static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-		       bool pretty, struct tun_cache *tc)
+		       bool pretty, struct bpf_mp_policy_get_list *pl,
+		       struct tun_cache *tc)
 {
 	struct json j = { .first = true, .pretty = pretty };
 	struct xdp_cache xc = {};
@@ -154,6 +181,7 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 			json_str(&j, "policy", q->policy);
 		else
 			json_null(&j, "policy");
+		json_bool(&j, "policy_registered", registered(pl, q->policy));
 		json_key(&j, "flags");
 		json_begin_array(&j);
 		for (unsigned int bit = 0; bit < 32; bit++) {
@@ -205,6 +233,7 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 {
 	struct bpf_mp_queue_get_req_dump *dreq;
 	struct bpf_mp_queue_get_rsp **sorted;
+	struct bpf_mp_policy_get_list *pl;
 	struct bpf_mp_queue_get_list *qs;
 	struct tun_cache *tc;
 	unsigned int n = 0;
@@ -240,11 +269,15 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 		if (!ifindex || q->ifindex == ifindex)
 			sorted[n++] = q;
 	qsort(sorted, n, sizeof(*sorted), by_queue);
+	/* to mark queues whose policy went away; unmarked if this fails */
+	pl = bpf_mp_policy_get_dump(ys);
 	if (json)
-		print_json(sorted, n, pretty, tc);
+		print_json(sorted, n, pretty, pl, tc);
 	else
-		print_table(sorted, n, tc);
+		print_table(sorted, n, pl, tc);
 	fflush(stdout);
+	if (pl)
+		bpf_mp_policy_get_list_free(pl);
 	tun_cache_free(tc);
 	free(tc);
 	free(sorted);

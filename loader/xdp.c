@@ -298,8 +298,12 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	libbpf_log_init(true);
 	obj = bpf_object__open_file(file, NULL);
 	if (!obj) {
-		fprintf(stderr, "mpctl: xdp attach: %s: open %s: %s\n", ifname,
-			file, bpf_strerror(-errno, err, sizeof(err)));
+		e = errno;
+		/* neither beside mpctl nor installed: the user must name one */
+		fprintf(stderr, "mpctl: xdp attach: %s: open %s: %s%s\n", ifname,
+			file, bpf_strerror(-e, err, sizeof(err)),
+			file == path && e == ENOENT ?
+			" (the default object, not found beside mpctl nor installed: name the object, 'mpctl xdp attach IF OBJ', e.g. build/bpf/provider.bpf.o)" : "");
 		goto out;
 	}
 	prog = pick_prog(obj, name, ifname, file);

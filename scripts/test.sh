@@ -30,6 +30,13 @@ echo "kernel checkers: ${checkers:-none}"
 echo "== selftests (VM) =="
 scripts/vm run --timeout "$vm_timeout" -- selftests/run_in_vm.sh "$results"
 vm_rc=$?
+# the real-driver suites boot a VM of their own, with two e1000e NICs
+e1000e_rc=0
+if [ -z "${BPFMP_TEST_FILTER:-}" ]; then
+	echo "== selftests on e1000e (VM with QEMU's 82574L model) =="
+	scripts/vm run --e1000e --timeout "$vm_timeout" -- selftests/run_in_vm.sh "$results" e1000e
+	e1000e_rc=$?
+fi
 wait "$harness"
 echo "== harness (host) =="
 cat "$results/harness.log"
@@ -46,6 +53,14 @@ if [ ! -f "$results/vm.done" ]; then
 fi
 [ "$fail" -eq 0 ] && [ "$vm_rc" -ne 0 ] && {
 	echo "#- vm_suites:FAIL (guest runner exited $vm_rc)"
+	fail=$((fail + 1))
+}
+if [ -z "${BPFMP_TEST_FILTER:-}" ] && [ ! -f "$results/vm.e1000e.done" ]; then
+	echo "#- vm_e1000e:FAIL (the e1000e VM exited $e1000e_rc without reporting)"
+	fail=$((fail + 1))
+fi
+[ "$fail" -eq 0 ] && [ "$e1000e_rc" -ne 0 ] && {
+	echo "#- vm_e1000e:FAIL (guest runner exited $e1000e_rc)"
 	fail=$((fail + 1))
 }
 echo "$pass passed, $fail failed, $skip skipped"

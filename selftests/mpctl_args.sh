@@ -27,6 +27,22 @@ check() {
 	fi
 }
 
+# check_out EXIT 'STDOUT-SUBSTRING' ARGS...: what --help says
+check_out() {
+	local want=$1 msg=$2 out rc
+	shift 2
+	out=$("$mpctl" "$@" 2>/dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && [[ $out == *"$msg"* ]]; then
+		pass=$((pass + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/mpctl $* (stdout):OK"
+	else
+		fail=$((fail + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/mpctl $* (stdout):FAIL"
+		echo "    exit $rc (want $want), stdout lacks '$msg'"
+	fi
+}
+
 check 2 'Usage: mpctl'			# no verb
 check 2 "unknown verb 'frob'"		frob
 # check_with FILE EXIT 'STDERR-SUBSTRING' ARGS...: skipped without FILE
@@ -42,7 +58,10 @@ check_with() {
 }
 
 check 0 ''				--help
+check_out 0 '[--flow tcp:PORT]'		--help
+check_out 0 'policy unload NAME|--all'	--help
 check 0 ''				attach --help
+check_out 0 '(K, M, G, T'		attach --help
 check 0 ''				help show
 check 2 'missing interface'		attach
 check 2 '--queues is required'		attach lo --policy p
@@ -63,6 +82,9 @@ check 2 'not a file descriptor number'	attach lo --queues 0 --policy p --dmabuf-
 check 2 "unknown option '--bogus'"	attach lo --queues 0 --policy p --bogus
 check 2 '--queues needs a value'	attach lo --queues
 check 2 '--strict takes no value'	attach lo --queues 0 --policy p --strict=1
+# --strict only changes what exhausted device memory does: refused without it
+check 2 '--strict needs device memory (--dmabuf-fd N or --udmabuf SIZE)' \
+	attach lo --queues 0 --policy p --strict
 check 1 'nosuch0: no such interface'	attach nosuch0 --queues 0 --policy p
 check 1 'out of range'			attach lo --queues 0-3,5 --policy p
 # --dmabuf-fd N is checked before any netlink request: open, and a dma-buf
@@ -134,7 +156,21 @@ check 2 "unknown subcommand 'frob'"	policy frob
 check 2 'missing object file'		policy load
 check 2 'not a policy name'		policy unload a/b
 check 2 'takes no arguments'		policy list extra
+check 2 'missing policy name (or --all)' policy unload
+check 2 'a NAME or --all, not both'	policy unload watermark --all
+check 2 '--all is for unload'		policy list --all
+check 2 '--json is for list'		policy load x.o -j
 check 1 'policy load /nonexistent.o'	policy load /nonexistent.o
+check 1 'unload --all: /nonexistent: No such file or directory' policy unload --all --pin /nonexistent
+# Without the bpf-mp family (the host's kernel): say what kernel it takes.
+# Inside the VM the family is there and the message cannot be had.
+if out=$("$mpctl" policy list 2>&1 >/dev/null); [[ $out == *"bpf-mp: not found"* ]]; then
+	check 1 "this kernel has no bpfmp (it needs Linux 7.3 with kernel/patches/ and CONFIG_BPF_MEM_PROVIDER=y; 'make vm' boots one" \
+		policy list
+else
+	skip=$((skip + 1))
+	echo "#$((pass + fail + skip)) mpctl_args/mpctl policy list (no family):SKIP (this kernel has the bpf-mp family)"
+fi
 # policy set/show and apply/save: a setup file's syntax and values are
 # checked, with FILE:LINE, before mpctl looks at the system
 check 2 'policy set: missing policy name' policy set
@@ -194,6 +230,60 @@ check_with "$provider" 1 "'watermark_select' in $provider is struct_ops, not XDP
 	xdp attach lo --prog watermark_select
 check_with "$xdp_count" 1 "--port: no map mp_dev_ports in $xdp_count" \
 	xdp attach lo "$xdp_count" --prog xdp_count --port 80
+# an mpctl with no bpf/provider.bpf.o beside it (copied, installed)
+lone=$(mktemp -d)
+cp "$mpctl" "$lone/mpctl"
+mpctl_built=$mpctl mpctl=$lone/mpctl
+check 1 "/provider.bpf.o: No such file or directory (the default object, not found beside mpctl nor installed: name the object, 'mpctl xdp attach IF OBJ'" \
+	xdp attach lo
+mpctl=$mpctl_built
+rm -rf "$lone"
+
+# examples/devmem_rx: its numbers are parsed as mpctl parses them, and it
+# refuses a udmabuf mpctl would refuse, before running the attach command.
+devrx=$bin_dir/devmem_rx
+check_devrx() { # EXIT 'STDERR-SUBSTRING' ARGS...
+	local want=$1 msg=$2 out rc
+	shift 2
+	out=$("$devrx" "$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" = "$want" ] && [[ $out == *"$msg"* ]]; then
+		pass=$((pass + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/devmem_rx $*:OK"
+	else
+		fail=$((fail + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/devmem_rx $*:FAIL"
+		echo "    exit $rc (want $want), stderr: $out (want '$msg')"
+	fi
+}
+if [ -x "$devrx" ]; then
+	ran=$(mktemp -u)
+	check_devrx 2 "--port '70000': not a port (1-65535)" --port 70000 --size 16M -- touch "$ran"
+	check_devrx 2 "--port '60x': not a port"	--port 60x --size 16M -- touch "$ran"
+	check_devrx 2 "--size '16Q': not a size"	--port 6000 --size 16Q -- touch "$ran"
+	check_devrx 2 "--size '5000': not a multiple of the page size" --port 6000 --size 5000 -- touch "$ran"
+	check_devrx 2 "--hold 'lots': not a size"	--port 6000 --size 16M --hold lots -- touch "$ran"
+	check_devrx 2 "--expect '1Q': not a size"	--port 6000 --size 16M --expect 1Q -- touch "$ran"
+	check_devrx 2 '--size is required'		--port 6000 -- touch "$ran"
+	check_devrx 2 'missing the attach command after --' --port 6000 --size 16M
+	check_devrx 1 "--size 100T: more than the "	--port 6000 --size 100T -- touch "$ran"
+	if [ -n "$limit_mb" ]; then
+		check_devrx 1 "--size $((limit_mb + 1))M: larger than udmabuf.size_limit_mb ($limit_mb MiB" \
+			--port 6000 --size "$((limit_mb + 1))M" -- touch "$ran"
+	fi
+	# none of the refusals above ran the attach command
+	if [ -e "$ran" ]; then
+		fail=$((fail + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/devmem_rx refusals ran no attach command:FAIL"
+		rm -f "$ran"
+	else
+		pass=$((pass + 1))
+		echo "#$((pass + fail + skip)) mpctl_args/devmem_rx refusals ran no attach command:OK"
+	fi
+else
+	skip=$((skip + 1))
+	echo "#$((pass + fail + skip)) mpctl_args/devmem_rx:SKIP (no $devrx: make examples)"
+fi
 
 echo "Summary: $pass PASSED, $skip SKIPPED, $fail FAILED"
 [ "$fail" = 0 ]

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs inside the test VM (scripts/test.sh boots it): every guest suite,
 # then the kernel log check.  Writes "<passed> <skipped> <failed>" per suite
-# to $1/<suite>.summary.
+# to $1/<suite>.summary.  With $2 = e1000e (a VM booted with
+# "scripts/vm --e1000e"), the suites that run on a real driver, on e1000e.
 results=$1
+drv=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 rc=0
@@ -16,20 +18,45 @@ summary() { # suite log
 	}
 }
 
+# BPFMP_TEST_FILTER: comma-separated NAME[/SUB] globs.  test_progs gets
+# them all (-t); a CLI suite runs, whole, when an item's NAME matches the
+# suite's name: its tests build on each other, so SUB does not split it.
+filter=${BPFMP_TEST_FILTER:-}
+CLI_SUITES="mpctl_args mpctl_e2e devmem_e2e xdp_e2e apply own_policy installed faults readme"
+# on a real driver, the suites that run on one
+if [ -n "$drv" ]; then
+	export BPFMP_DRIVER=$drv
+	sfx=.$drv
+	CLI_SUITES="devmem_e2e"
+fi
+cli_selected() { # suite
+	local item IFS=,
+	[ -n "$filter" ] || return 0
+	for item in $filter; do
+		# shellcheck disable=SC2254 # the item is a glob
+		case $1 in ${item%%/*}) return 0 ;; esac
+	done
+	return 1
+}
+cli_any=
+for s in $CLI_SUITES; do cli_selected "$s" && cli_any=1; done
+
+[ -n "$drv" ] || {
 echo "-- test_progs --"
-if [ -n "${BPFMP_TEST_FILTER:-}" ]; then
-	build/selftests/test_progs -t "$BPFMP_TEST_FILTER" >"$results/test_progs.log" 2>&1
+if [ -n "$filter" ]; then
+	build/selftests/test_progs -t "$filter" >"$results/test_progs.log" 2>&1
 else
 	build/selftests/test_progs >"$results/test_progs.log" 2>&1
 fi
 [ $? -eq 0 ] || rc=1
 cat "$results/test_progs.log"
 summary test_progs "$results/test_progs.log"
-if [ "$(cat "$results/test_progs.summary")" = "0 0 0" ]; then
-	echo "#- test_progs:FAIL (BPFMP_TEST_FILTER='${BPFMP_TEST_FILTER:-}' matches no test)"
+if [ "$(cat "$results/test_progs.summary")" = "0 0 0" ] && [ -z "$cli_any" ]; then
+	echo "#- test_progs:FAIL (BPFMP_TEST_FILTER='$filter' matches no test and no CLI suite ($CLI_SUITES))"
 	echo "0 0 1" >"$results/test_progs.summary"
 	rc=1
 fi
+}
 
 SPLATS='WARNING:|BUG:|Oops|general protection fault|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|blocked for more than|kernel BUG at|list_(add|del) corruption|stalled pool shutdown|unregister_netdevice: waiting'
 
@@ -61,25 +88,24 @@ cli() { # name script [args...]
 	fi
 	[ "$st" -eq 0 ] || rc=1
 }
-if [ -n "${BPFMP_TEST_FILTER:-}" ]; then
-	echo "-- cli: skipped (BPFMP_TEST_FILTER selects test_progs tests) --"
-else
-	cli mpctl_args selftests/mpctl_args.sh build/mpctl
-	cli mpctl_e2e selftests/cli/mpctl_e2e.sh
-	cli devmem_e2e selftests/cli/devmem_e2e.sh
-	cli xdp_e2e selftests/cli/xdp_e2e.sh
-	cli apply selftests/cli/apply.sh
-	cli own_policy selftests/cli/own_policy.sh
-	cli installed selftests/cli/installed.sh "$results"
-	cli faults selftests/cli/faults.sh
-fi
+for s in $CLI_SUITES; do
+	if ! cli_selected "$s"; then
+		echo "-- $s: not selected by BPFMP_TEST_FILTER='$filter' --"
+		continue
+	fi
+	case $s in
+	mpctl_args) cli mpctl_args selftests/mpctl_args.sh build/mpctl ;;
+	installed) cli installed selftests/cli/installed.sh "$results" ;;
+	*) cli "$s$sfx" selftests/cli/"$s".sh ;;
+	esac
+done
 
 echo "-- kernel log --"
-dmesg >"$results/dmesg.log"
-sh selftests/kernel_splats.sh >"$results/splats.log" 2>&1
+dmesg >"$results/dmesg$sfx.log"
+sh selftests/kernel_splats.sh >"$results/splats$sfx.log" 2>&1
 [ $? -eq 0 ] || rc=1
-cat "$results/splats.log"
-summary kernel_splats "$results/splats.log"
+cat "$results/splats$sfx.log"
+summary kernel_splats$sfx "$results/splats$sfx.log"
 
-touch "$results/vm.done"
+touch "$results/vm$sfx.done"
 exit $rc

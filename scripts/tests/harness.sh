@@ -77,10 +77,34 @@ broken_patch_named() {
 	return $rc
 }
 
+# BPFMP_TEST_FILTER selects CLI suites by name, not only test_progs tests:
+# "mpctl_args" runs that suite (whole) and no test_progs test, and says
+# which suites it left out.
+filter_selects_cli() {
+	local r=build/harness-filter.$$ rc=0
+	rm -rf "$r"
+	mkdir -p "$r"
+	BPFMP_TEST_FILTER=mpctl_args $vm run --timeout 300 -- selftests/run_in_vm.sh "$r" >"$r/out" 2>&1
+	grep -E '^-- |Summary' "$r/out"
+	read -r p _ f <"$r/mpctl_args.summary" && [ "$p" -gt 50 ] && [ "$f" = 0 ] || rc=1
+	[ "$(cat "$r/test_progs.summary")" = "0 0 0" ] || rc=1
+	grep -q -- "-- mpctl_e2e: not selected by BPFMP_TEST_FILTER='mpctl_args' --" "$r/out" || rc=1
+	grep -q -- "-- readme: not selected" "$r/out" || rc=1
+	[ -f "$r/vm.done" ] || rc=1
+	rm -rf "$r"
+	return $rc
+}
+
+# The make targets the docs name ("make build/mpctl") exist: a dry run,
+# with the kernel taken as built, so nothing is built or reset here.
+doc_make_targets() {
+	make -n --no-print-directory BPFMP_KERNEL_READY=1 build/mpctl build/devmem_rx >/dev/null
+}
+
 if [ "${DEBUG:-0}" != 0 ]; then
 	# These test the runner, not the kernel: the plain "make test" runs
 	# them; a KASAN kernel takes a minute per boot for nothing more.
-	for name in vm_exit_status vm_panic_reported vm_shares; do
+	for name in vm_exit_status vm_panic_reported vm_shares filter_selects_cli; do
 		n=$((n + 1))
 		echo "#$n $name:SKIP (boot tests of the VM runner run in plain make test)"
 		skip=$((skip + 1))
@@ -89,9 +113,11 @@ else
 	check vm_exit_status vm_exit_status
 	check vm_panic_reported vm_panic_reported
 	check vm_shares vm_shares
+	check filter_selects_cli filter_selects_cli
 fi
 check vm_missing_kernel vm_missing_kernel
 check broken_patch_named broken_patch_named
+check doc_make_targets doc_make_targets
 
 echo "$pass $skip $fail" >"$results/harness.summary"
 [ "$fail" -eq 0 ]

