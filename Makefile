@@ -185,6 +185,8 @@ $(LIBYNL): $(YNL_DIR)/ynl.o $(patsubst %,$(YNL_DIR)/%-user.o,$(YNL_FAMILIES))
 # --- mpctl -------------------------------------------------------------------
 
 MPCTL_SRCS := $(wildcard loader/*.c)
+# libinih (Debian's libinih-dev) parses "mpctl apply"'s setup files
+MPCTL_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 MPCTL_CFLAGS := $(USER_CFLAGS) -idirafter $(YNL_UAPI) \
 	-I$(SRC)/tools/net/ynl/lib -I$(YNL_DIR)
 
@@ -199,7 +201,8 @@ $(B)/gen/mpctl-config.h: FORCE
 	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 $(B)/mpctl: $(MPCTL_SRCS) loader/*.h $(B)/gen/mpctl-config.h $(LIBBPF) $(LIBYNL)
-	$(Q)$(CC) $(MPCTL_CFLAGS) $(MPCTL_SRCS) -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS)
+	$(Q)$(CC) $(MPCTL_CFLAGS) $(MPCTL_SRCS) -o $@ $(LIBYNL) $(LIBBPF) $(TOOL_LIBS) \
+		$(MPCTL_LIBS)
 
 # --- examples ---------------------------------------------------------------
 

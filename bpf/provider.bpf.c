@@ -25,22 +25,19 @@
  * as device-memory traffic and all other TCP/UDP as host traffic, for
  * xdp_hint to act on.
  *
- * Tunables live in the array map mp_config (see enum mp_cfg_key); an entry
- * whose "set" field is 0 means "use the .rodata default", which a loader
- * using libbpf may change before load.  Keys and values are little-endian
- * u32s, so with bpftool (maps are found by name; x86 byte order):
+ * Tunables are named in BTF (BPF_MP_TUNABLE, include/bpf_mp.bpf.h), so
+ * mpctl sets and shows them by name:
  *
- *   ifindex 3 queue 2 on device memory, for static_map:
+ *	mpctl policy set watermark high=80 low=40
+ *	mpctl policy set split weight=30
+ *	mpctl policy set static_map eth1:2=device eth1:3=host
+ *	mpctl policy show
+ *
+ * watermark's and split's live in the data sections .data.watermark and
+ * .data.split (maps of those names), whose initializers are the defaults;
+ * static_map's in the hash map static_queues.  Stock bpftool still works,
+ * e.g. ifindex 3 queue 2 on device memory (little-endian u32s):
  *	bpftool map update name static_queues key 3 0 0 0 2 0 0 0 value 1 0 0 0
- *   back to host pages (or delete the entry):
- *	bpftool map delete name static_queues key 3 0 0 0 2 0 0 0
- *   watermark high mark 80%, low mark 40%:
- *	bpftool map update name mp_config key 0 0 0 0 value 1 0 0 0 80 0 0 0
- *	bpftool map update name mp_config key 1 0 0 0 value 1 0 0 0 40 0 0 0
- *   split weight 30%:
- *	bpftool map update name mp_config key 2 0 0 0 value 1 0 0 0 30 0 0 0
- *   show what is set:
- *	bpftool map dump name static_queues
  *
  * (docs/mpctl.md, "Policies", says the same.)
  *
@@ -59,38 +56,42 @@ struct mp_qkey {
 	__u32 queue_id;
 };
 
-/* Index into mp_config. */
-enum mp_cfg_key {
-	MP_CFG_WM_HIGH_PCT	= 0,	/* watermark: high mark, % of total */
-	MP_CFG_WM_LOW_PCT	= 1,	/* watermark: low mark, % of total */
-	MP_CFG_SPLIT_WEIGHT_PCT	= 2,	/* split: % of each batch on device */
-	MP_CFG_MAX,
+/*
+ * watermark's tunables: percentages of the binding's total, so they follow
+ * its size.  A low mark above the high mark counts as equal to it.
+ */
+struct watermark_tunables {
+	__u32 high BPF_MP_RANGE(0, 100);	/* device memory while free > high */
+	__u32 low BPF_MP_RANGE(0, 100);		/* host pages while free < low */
 };
 
-struct mp_cfg_val {
-	__u32 set;	/* 0: use the .rodata default */
-	__u32 pct;	/* 0..100, larger values are clamped to 100 */
+struct watermark_tunables watermark_cfg SEC(".data.watermark")
+	BPF_MP_TUNABLE("watermark") = { .high = 50, .low = 25 };
+
+/* split's tunable: the share of each batch taken from device memory. */
+struct split_tunables {
+	__u32 weight BPF_MP_RANGE(0, 100);	/* % of each batch on device */
 };
 
-/* .rodata defaults; a libbpf loader may set them before load. */
-const volatile __u32 wm_high_pct = 50;
-const volatile __u32 wm_low_pct = 25;
-const volatile __u32 split_weight_pct = 50;
+struct split_tunables split_cfg SEC(".data.split")
+	BPF_MP_TUNABLE("split") = { .weight = 50 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MP_CFG_MAX);
-	__type(key, __u32);
-	__type(value, struct mp_cfg_val);
-} mp_config SEC(".maps");
+/*
+ * static_map's verdicts by name (mpctl: "host", "device"); the same
+ * numbers as enum bpf_mp_backend, so a u32 written by bpftool still works.
+ */
+enum static_map_verdict {
+	SM_HOST		= BPF_MP_HOST,
+	SM_DEVICE	= BPF_MP_DEVICE,
+};
 
-/* static_map: (ifindex, queue_id) -> enum bpf_mp_backend, set by the operator. */
+/* static_map: (ifindex, queue_id) -> its verdict, set by the operator. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MP_MAX_QUEUES);
 	__type(key, struct mp_qkey);
-	__type(value, __u32);
-} static_queues SEC(".maps");
+	__type(value, enum static_map_verdict);
+} static_queues SEC(".maps") BPF_MP_QUEUE_TUNABLE("static_map", "verdict");
 
 /* watermark: the queue's current verdict (the hysteresis state). */
 struct {
@@ -120,12 +121,10 @@ static __always_inline struct mp_qkey qkey(struct bpf_mp_ctx *req)
 	return k;
 }
 
-static __always_inline __u32 cfg_pct(__u32 key, __u32 dflt)
+/* Clamp a percentage an operator wrote with bpftool, which checks nothing. */
+static __always_inline __u32 pct(__u32 v)
 {
-	struct mp_cfg_val *v = bpf_map_lookup_elem(&mp_config, &key);
-	__u32 pct = v && v->set ? v->pct : dflt;
-
-	return pct > 100 ? 100 : pct;
+	return v > 100 ? 100 : v;
 }
 
 /* --- static_map ----------------------------------------------------------- */
@@ -133,10 +132,10 @@ static __always_inline __u32 cfg_pct(__u32 key, __u32 dflt)
 u32 BPF_MP_POLICY(static_map_select, select, struct bpf_mp_ctx *req)
 {
 	struct mp_qkey k = qkey(req);
-	__u32 *backend = bpf_map_lookup_elem(&static_queues, &k);
+	enum static_map_verdict *v = bpf_map_lookup_elem(&static_queues, &k);
 
 	/* Only whole-batch verdicts make sense without a split request. */
-	if (backend && *backend == BPF_MP_DEVICE)
+	if (v && *v == SM_DEVICE)
 		return BPF_MP_DEVICE;
 	return BPF_MP_HOST;
 }
@@ -175,8 +174,8 @@ u32 BPF_MP_POLICY(watermark_select, select, struct bpf_mp_ctx *req)
 	if (!total)
 		return BPF_MP_HOST;	/* no device memory bound */
 
-	hi_pct = cfg_pct(MP_CFG_WM_HIGH_PCT, wm_high_pct);
-	lo_pct = cfg_pct(MP_CFG_WM_LOW_PCT, wm_low_pct);
+	hi_pct = pct(watermark_cfg.high);
+	lo_pct = pct(watermark_cfg.low);
 	if (lo_pct > hi_pct)
 		lo_pct = hi_pct;
 	high = total * hi_pct / 100;
@@ -232,7 +231,7 @@ u32 BPF_MP_POLICY(split_select, select, struct bpf_mp_ctx *req)
 	if (!count || !bpf_mp_device_total(req))
 		return BPF_MP_HOST;
 
-	weight = cfg_pct(MP_CFG_SPLIT_WEIGHT_PCT, split_weight_pct);
+	weight = pct(split_cfg.weight);
 	carry = bpf_map_lookup_elem(&split_state, &k);
 	acc = (__u64)count * weight + (carry ? *carry : 0);
 	dev = acc / 100;

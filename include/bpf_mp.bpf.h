@@ -37,6 +37,34 @@
 #endif
 
 /*
+ * Tunables that "mpctl policy set/show" and "mpctl apply" find by BTF, so
+ * operators write names and numbers, never bytes.
+ *
+ * BPF_MP_TUNABLE(policy): on a global variable (a struct, an integer or an
+ * enum) of a data section of its own, SEC(".data.POLICY"), whose
+ * initializer is the default.  A struct's members are the keys, a scalar's
+ * key is the variable's name:
+ *
+ *	struct wm_tunables {
+ *		__u32 high BPF_MP_RANGE(0, 100);
+ *	} wm_cfg SEC(".data.wm") BPF_MP_TUNABLE("wm") = { .high = 50 };
+ *
+ * BPF_MP_QUEUE_TUNABLE(policy, key): on a hash map keyed by a struct with
+ * __u32 members "ifindex" and "queue_id" and valued by an integer or an
+ * enum: one value per queue, "mpctl policy set POLICY eth1:2=VALUE".
+ * Enum values are written by name, lower case, without the enumerators'
+ * common prefix (MY_HOST -> "host").
+ *
+ * BPF_MP_RANGE(min, max): on a member, the values mpctl accepts.
+ */
+#define BPF_MP_TUNABLE(policy) \
+	__attribute__((btf_decl_tag("bpf_mp_tunable:" policy)))
+#define BPF_MP_QUEUE_TUNABLE(policy, key) \
+	__attribute__((btf_decl_tag("bpf_mp_queue_tunable:" policy ":" key)))
+#define BPF_MP_RANGE(min, max) \
+	__attribute__((btf_decl_tag("bpf_mp_range:" #min ":" #max)))
+
+/*
  * kfuncs for bpf_mp_ops programs.  @req is the context the program was
  * called with (select, init or release); the queue is req->ifindex and
  * req->queue_id.

@@ -301,6 +301,17 @@ fail:
 int flow_state_take(unsigned int ifindex, const char *what,
 		    struct flow_undo *u)
 {
+	char path[256];
+	int found = flow_state_peek(ifindex, what, u);
+
+	if (!state_path(path, sizeof(path), ifindex, what))
+		unlink(path);
+	return found;
+}
+
+int flow_state_peek(unsigned int ifindex, const char *what,
+		    struct flow_undo *u)
+{
 	int hds, rule, n;
 	unsigned int split, port;
 	char path[256];
@@ -315,7 +326,6 @@ int flow_state_take(unsigned int ifindex, const char *what,
 	n = fscanf(f, "hds %d %u %u\nrule %d %u %u %u", &hds, &split,
 		   &u->old_thresh, &rule, &u->loc, &port, &u->queue);
 	fclose(f);
-	unlink(path);
 	if (n != 7) {
 		fprintf(stderr, "mpctl: %s: unreadable, ignored\n", path);
 		memset(u, 0, sizeof(*u));

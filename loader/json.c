@@ -125,6 +125,12 @@ void json_null(struct json *j, const char *key)
 	fputs("null", stdout);
 }
 
+void json_s64(struct json *j, const char *key, int64_t val)
+{
+	json_value_start(j, key);
+	printf("%" PRId64, val);
+}
+
 void json_bool(struct json *j, const char *key, bool val)
 {
 	json_value_start(j, key);

@@ -22,7 +22,9 @@ static const char usage[] =
 "  show [IF] [--json] [--pretty] [--watch [SEC]]\n"
 "  policy load OBJ [--pin DIR] | policy unload NAME|--all [--pin DIR]\n"
 "         | policy list [--json]\n"
+"  policy set NAME KEY=VALUE... | policy show [NAME] [--json]\n"
 "  xdp attach IF [OBJ] [--prog NAME] [--port P]... [--generic] | xdp detach IF\n"
+"  apply FILE [--dry-run] | save [IF]\n"
 "  help [VERB]\n"
 "\n"
 "'mpctl VERB --help' describes a verb.  Exit status: 0 done, 1 failed,\n"
@@ -39,6 +41,8 @@ static const struct verb verbs[] = {
 	{ "show",   cmd_show },
 	{ "policy", cmd_policy },
 	{ "xdp",    cmd_xdp },
+	{ "apply",  cmd_apply },
+	{ "save",   cmd_save },
 };
 
 static const struct verb *verb_find(const char *name)

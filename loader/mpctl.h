@@ -124,6 +124,9 @@ int flow_state_save(unsigned int ifindex, const char *what,
 /* Read and forget what was remembered: 1 if there was something, else 0. */
 int flow_state_take(unsigned int ifindex, const char *what,
 		    struct flow_undo *u);
+/* The same without forgetting it. */
+int flow_state_peek(unsigned int ifindex, const char *what,
+		    struct flow_undo *u);
 
 /* libbpf_log.c: libbpf's messages. */
 
@@ -156,6 +159,7 @@ void json_key(struct json *j, const char *key);
 /* @key NULL: an array element. */
 void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
+void json_s64(struct json *j, const char *key, int64_t val);
 void json_null(struct json *j, const char *key);
 void json_bool(struct json *j, const char *key, bool val);
 
@@ -169,6 +173,9 @@ struct xdp_state {
 
 /* The XDP program on @ifindex (native first): 0, or a negative errno. */
 int xdp_state_get(unsigned int ifindex, struct xdp_state *xs);
+/* "5201,5202" -> sorted unique ports (malloc'ed); -1 with @err on error. */
+int xdp_ports_parse(const char *list, uint16_t **ports, unsigned int *n,
+		    char *err, size_t errlen);
 
 /* paths.c: the policy library and the version. */
 
@@ -189,5 +196,11 @@ int cmd_detach(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
+/* policy_tun.c: "policy set" and "policy show", argv[0] the subcommand */
+int cmd_policy_set(int argc, char **argv);
+int cmd_policy_show(int argc, char **argv);
+/* apply.c, save.c */
+int cmd_apply(int argc, char **argv);
+int cmd_save(int argc, char **argv);
 
 #endif /* MPCTL_H */

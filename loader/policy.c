@@ -24,6 +24,8 @@ static const char policy_usage[] =
 "Usage: mpctl policy load OBJ [--pin DIR]\n"
 "       mpctl policy unload NAME|--all [--pin DIR]\n"
 "       mpctl policy list [--json]\n"
+"       mpctl policy set NAME KEY=VALUE...\n"
+"       mpctl policy show [NAME] [--json] [--pretty]\n"
 "\n"
 "load    load the BPF object OBJ and register every struct_ops policy in it;\n"
 "        each link is pinned as DIR/NAME (default " MPCTL_PIN_DIR ") so the\n"
@@ -32,6 +34,8 @@ static const char policy_usage[] =
 "        policy is unregistered once nothing else holds its link.\n"
 "list    the registered policies and how many queues use each (--json,\n"
 "        -j: a JSON array of {\"name\", \"queues\"}).\n"
+"set     set tunables of policy NAME by name ('mpctl policy set --help').\n"
+"show    the tunables of policy NAME, or of every registered one.\n"
 "\n"
 "MPCTL_VERBOSE=1 shows libbpf's informational and debug messages.\n";
 
@@ -408,6 +412,11 @@ int cmd_policy(int argc, char **argv)
 	const char *pos[2], *dir;
 	int npos;
 
+	/* set/show take their own arguments: KEY=VALUE lists, --json */
+	if (argc > 1 && !strcmp(argv[1], "set"))
+		return cmd_policy_set(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "show"))
+		return cmd_policy_show(argc - 1, argv + 1);
 	if (opts_parse("policy", argc - 1, argv + 1, opts, pos, 2, &npos))
 		return usage_error();
 	if (opt_val(opts, "--help")) {
@@ -415,7 +424,7 @@ int cmd_policy(int argc, char **argv)
 		return MPCTL_OK;
 	}
 	if (!npos) {
-		fprintf(stderr, "mpctl policy: missing subcommand (load, unload, list)\n");
+		fprintf(stderr, "mpctl policy: missing subcommand (load, unload, list, set, show)\n");
 		return usage_error();
 	}
 	dir = opt_val(opts, "--pin");
@@ -458,7 +467,7 @@ int cmd_policy(int argc, char **argv)
 		}
 		return policy_list(opt_val(opts, "--json"));
 	}
-	fprintf(stderr, "mpctl policy: unknown subcommand '%s' (load, unload, list)\n",
+	fprintf(stderr, "mpctl policy: unknown subcommand '%s' (load, unload, list, set, show)\n",
 		pos[0]);
 	return usage_error();
 }

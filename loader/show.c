@@ -8,6 +8,7 @@
 
 #include "mpctl.h"
 #include "nl.h"
+#include "tunables.h"
 
 static const char show_usage[] =
 "Usage: mpctl show [IF] [--json] [--pretty] [--watch [SEC]]\n"
@@ -28,7 +29,9 @@ static const char show_usage[] =
 "HINTS_HOST/HINTS_DEV count frames an XDP program hinted as host or\n"
 "device-memory traffic (bpf_xdp_mp_hint()); DEV_FREE/TOTAL are buffers of\n"
 "the queue's dma-buf binding, '-' without one; XDP is the device's XDP\n"
-"program as NAME(ID,MODE), MODE native, generic or offload, or '-'.\n";
+"program as NAME(ID,MODE), MODE native, generic or offload, or '-';\n"
+"TUNABLES are the policy's tunables the queue runs with (see 'mpctl\n"
+"policy show').\n";
 
 static int by_queue(const void *a, const void *b)
 {
@@ -102,19 +105,21 @@ static bool registered(struct bpf_mp_policy_get_list *pl,
 }
 
 static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-			struct bpf_mp_policy_get_list *pl)
+			struct bpf_mp_policy_get_list *pl, struct tun_cache *tc)
 {
 	struct xdp_cache xc = {};
 	bool unreg = false;
 
-	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %s\n",
+	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %-22s  %s\n",
 	       "IF", "QUEUE", "POLICY", "HOST_REFILLS", "DEV_REFILLS",
 	       "FALLBACKS", "HINTS_HOST", "HINTS_DEV", "DEV_FREE/TOTAL",
-	       "FLAGS", "XDP");
+	       "FLAGS", "XDP", "TUNABLES");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct bpf_mp_queue_get_rsp *q = qs[i];
 		char ifname[IF_NAMESIZE + 12], dev[48], fl[64], xdp[64];
 		const struct xdp_state *xs = xdp_of(&xc, q->ifindex);
+		uint32_t queue = q->_count.queue_id ? q->queue_id[0] : 0;
+		char tun[256];
 		char policy[MPCTL_POLICY_NAME_MAX + 2];
 		bool reg = registered(pl, q->policy);
 
@@ -133,15 +138,16 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 				 xs->name[0] ? xs->name : "?", xs->id, xs->mode);
 		else
 			snprintf(xdp, sizeof(xdp), "-");
-		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %s\n",
-		       netdev_name(q->ifindex, ifname, sizeof(ifname)),
-		       q->_count.queue_id ? q->queue_id[0] : 0,
+		tun_show_queue(tc, q->policy, q->ifindex, queue, NULL, tun,
+			       sizeof(tun));
+		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %-22s  %s\n",
+		       netdev_name(q->ifindex, ifname, sizeof(ifname)), queue,
 		       policy, (unsigned long long)q->refills_host,
 		       (unsigned long long)q->refills_device,
 		       (unsigned long long)fallbacks(q),
 		       (unsigned long long)q->hints_host,
 		       (unsigned long long)q->hints_device, dev,
-		       flags_str(q->flags, fl, sizeof(fl)), xdp);
+		       flags_str(q->flags, fl, sizeof(fl)), xdp, tun);
 	}
 	if (unreg)
 		printf("* policy not registered: these queues get host pages (fallback-no-policy) until one of that name registers\n");
@@ -155,7 +161,8 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 } while (0)
 
 static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-		       bool pretty, struct bpf_mp_policy_get_list *pl)
+		       bool pretty, struct bpf_mp_policy_get_list *pl,
+		       struct tun_cache *tc)
 {
 	struct json j = { .first = true, .pretty = pretty };
 	struct xdp_cache xc = {};
@@ -213,6 +220,8 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		} else {
 			json_null(&j, "xdp");
 		}
+		tun_show_queue(tc, q->policy, q->ifindex,
+			       q->_count.queue_id ? q->queue_id[0] : 0, &j, NULL, 0);
 		json_end_object(&j);
 	}
 	json_end_array(&j);
@@ -226,6 +235,7 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	struct bpf_mp_queue_get_rsp **sorted;
 	struct bpf_mp_policy_get_list *pl;
 	struct bpf_mp_queue_get_list *qs;
+	struct tun_cache *tc;
 	unsigned int n = 0;
 	char err[600];
 
@@ -246,7 +256,10 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	ynl_dump_foreach(qs, q)
 		n++;
 	sorted = calloc(n ? n : 1, sizeof(*sorted));
-	if (!sorted) {
+	tc = calloc(1, sizeof(*tc));
+	if (!sorted || !tc) {
+		free(sorted);
+		free(tc);
 		bpf_mp_queue_get_list_free(qs);
 		fprintf(stderr, "mpctl: out of memory\n");
 		return -1;
@@ -259,12 +272,14 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	/* to mark queues whose policy went away; unmarked if this fails */
 	pl = bpf_mp_policy_get_dump(ys);
 	if (json)
-		print_json(sorted, n, pretty, pl);
+		print_json(sorted, n, pretty, pl, tc);
 	else
-		print_table(sorted, n, pl);
+		print_table(sorted, n, pl, tc);
 	fflush(stdout);
 	if (pl)
 		bpf_mp_policy_get_list_free(pl);
+	tun_cache_free(tc);
+	free(tc);
 	free(sorted);
 	bpf_mp_queue_get_list_free(qs);
 	return 0;

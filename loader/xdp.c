@@ -115,8 +115,8 @@ int xdp_state_get(unsigned int ifindex, struct xdp_state *xs)
 }
 
 /* "5201,5202" -> sorted unique ports; on error fills @err, returns -1. */
-static int ports_parse(const char *list, uint16_t **ports, unsigned int *n,
-		       char *err, size_t errlen)
+int xdp_ports_parse(const char *list, uint16_t **ports, unsigned int *n,
+		    char *err, size_t errlen)
 {
 	unsigned int max = 1;
 	char *copy, *item, *save = NULL;
@@ -282,7 +282,7 @@ static int xdp_attach(const char *ifname, const char *file, const char *name,
 	int rc = MPCTL_FAIL, e, fd;
 	const char *msg;
 
-	if (ports_s && ports_parse(ports_s, &ports, &nports, err, sizeof(err))) {
+	if (ports_s && xdp_ports_parse(ports_s, &ports, &nports, err, sizeof(err))) {
 		fprintf(stderr, "mpctl xdp attach: --port: %s\n", err);
 		return usage_error();
 	}

@@ -39,9 +39,9 @@ run $IN_RX build/selftests/nltool hds "$RX_IF" on 0
 say "register the policy library with stock bpftool"
 run bpftool struct_ops register build/bpf/provider.bpf.o /sys/fs/bpf/bpfmp
 run bpftool struct_ops list
-say "watermark: device memory above 90% free, host pages below 80% (defaults 50/25: mp_config keys 0 and 1)"
-run bpftool map update name mp_config key 0 0 0 0 value 1 0 0 0 90 0 0 0
-run bpftool map update name mp_config key 1 0 0 0 value 1 0 0 0 80 0 0 0
+say "watermark: device memory above 90% free, host pages below 80% (defaults 50/25)"
+run $MPCTL policy set watermark high=90 low=80
+run $MPCTL policy show watermark
 
 say "attach: host pages on queues 0-1, watermark + 64 MiB device memory on 2-3"
 run $IN_RX $MPCTL attach "$RX_IF" --queues 0-1 --policy static_map

@@ -42,6 +42,7 @@ PKGS=(
 	clang-19 llvm-19 lld-19
 	qemu-system-x86 busybox-static
 	iproute2 ethtool iperf3 socat iputils-ping jq
+	libinih-dev
 )
 
 missing=()

@@ -171,6 +171,39 @@ else
 	skip=$((skip + 1))
 	echo "#$((pass + fail + skip)) mpctl_args/mpctl policy list (no family):SKIP (this kernel has the bpf-mp family)"
 fi
+# policy set/show and apply/save: a setup file's syntax and values are
+# checked, with FILE:LINE, before mpctl looks at the system
+check 2 'policy set: missing policy name' policy set
+check 2 'policy set: missing KEY=VALUE'	policy set watermark
+check 2 "policy set: 'abcdefghijklmnop': not a policy name" policy set abcdefghijklmnop x=1
+check 0 ''				policy set --help
+check 0 ''				policy show --help
+check 0 ''				apply --help
+check 0 ''				help save
+check 2 'apply: missing FILE'		apply
+check 2 "unknown option '--force'"	apply f --force
+check 1 '/nonexistent.conf: No such file or directory' apply /nonexistent.conf
+conf=$(mktemp)
+conf_check() { # 'LINES' 'STDERR-SUBSTRING' [apply options]
+	printf "$1" >"$conf"
+	local msg=$2
+	shift 2
+	check 1 "$conf:$msg" apply "$conf" "$@"
+}
+conf_check '# bpfmp\n[bogus]\nx = 1\n' "2: [bogus]: unknown section (valid: [policies], [policy NAME], [queues IF LIST], [xdp IF])"
+conf_check 'policy = x\n' "1: 'policy' before any section"
+conf_check '[queues lo 0]\npolicy = p\nudmabuf = 5000\n' "3: udmabuf '5000': not a multiple of the page size"
+conf_check '[queues lo 0]\npolicy = p\nudmabuf = 4Q\n' "3: udmabuf '4Q': not a size" --dry-run
+conf_check '[queues lo 0]\npolicy = p\nstrict = maybe\n' "3: strict 'maybe': expected yes or no"
+conf_check '[queues lo 0]\npolicy = p\nflow = udp:53\n' "3: flow 'udp:53': expected tcp:PORT"
+conf_check '[queues lo 0-x]\npolicy = p\n' "1: [queues lo 0-x]: '0-x': expected"
+conf_check '\n[queues lo 0]\nudmabuf = 4M\n' "2: [queues lo 0]: no 'policy = NAME'"
+conf_check '[xdp lo]\nports = 70000\n' "2: ports: '70000' is not a port (1-65535)"
+conf_check '[xdp lo]\nmode = offload\n' "2: mode 'offload': expected native or generic"
+conf_check '[xdp lo]\n[xdp lo]\n' "2: [xdp lo] again (first at line 1)"
+conf_check '[policies]\nobject\n' "2: not KEY = VALUE or [SECTION]"
+conf_check '[policies]\nfile = x.o\n' "2: [policies]: unknown key 'file' (valid: object)"
+rm -f "$conf"
 # mpctl xdp: every case fails before anything is loaded or attached
 check 0 ''				xdp --help
 check 0 ''				help xdp

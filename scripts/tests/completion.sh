@@ -114,7 +114,7 @@ completion_policies() {
 	exactly "$(comp "$m" attach lo --queues 0 --policy '')" static_map watermark split &&
 		exactly "$(comp "$m" attach lo --policy=wa)" --policy=watermark &&
 		exactly "$(comp "$m" policy unload s)" static_map split &&
-		exactly "$(comp "$m" policy '')" load unload list
+		exactly "$(comp "$m" policy '')" load unload list set show
 }
 
 # "mpctl policy set NAME KEY=VALUE": keys from "policy show NAME -j"

@@ -106,10 +106,7 @@ q3() { # field of queue 3 in mpctl show --json
 }
 watermark_cycle() {
 	local host0 dev1
-	# one bpftool for both: loading the kernel's BTF takes seconds under TCG
-	printf '%s\n' "map update name mp_config key 0 0 0 0 value 1 0 0 0 90 0 0 0" \
-		"map update name mp_config key 1 0 0 0 value 1 0 0 0 80 0 0 0" |
-		bpftool batch file - >/dev/null &&
+	$MPCTL policy set watermark high=90 low=80 &&
 	$IN_RX $MPCTL detach "$RX_IF" --queues 3 &&
 	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy watermark --udmabuf 4M &&
 	$IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port 5410 action 3 >/dev/null || return 1
@@ -133,8 +130,7 @@ t watermark_cycle	watermark_cycle
 # over many batches (a carried remainder); here 30% for 300 datagrams
 split_ratio() {
 	local bd bh fb before
-	printf '%s\n' "map update name mp_config key 2 0 0 0 value 1 0 0 0 30 0 0 0" |
-		bpftool batch file - >/dev/null &&
+	$MPCTL policy set split weight=30 >/dev/null &&
 	$IN_RX $MPCTL detach "$RX_IF" --queues 3 >/dev/null &&
 	$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy split --udmabuf 16M >/dev/null &&
 	$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port 5420 action 3 >/dev/null || return 1
@@ -144,8 +140,7 @@ split_ratio() {
 	bd=$(q3 bufs_device) bh=$(q3 bufs_host)
 	fb=$(( $(q3 fallback_no_device) + $(q3 fallback_exhausted) + $(q3 fallback_invalid) ))
 	echo "split 30%: $bd device, $bh host buffers ($before at attach), fallbacks $fb"
-	printf '%s\n' "map update name mp_config key 2 0 0 0 value 0 0 0 0 0 0 0 0" |
-		bpftool batch file - >/dev/null
+	$MPCTL policy set split weight=0 >/dev/null
 	# 100 * device within a buffer of 30% of all, and traffic beyond the first fill
 	[ "$fb" = 0 ] && [ $((bd + bh - before)) -ge 250 ] &&
 		[ $((100 * bd - 30 * (bd + bh))) -le 100 ] && [ $((30 * (bd + bh) - 100 * bd)) -le 100 ]
