@@ -271,8 +271,13 @@ test: all
 vm: all
 	$(Q)scripts/vm shell
 
+# DRIVER=e1000e: devmem TCP through e1000e and QEMU's 82574L model instead
 demo: all
+ifeq ($(DRIVER),e1000e)
+	$(Q)scripts/vm run --e1000e -- scripts/demo-e1000e-guest.sh
+else
 	$(Q)scripts/vm run -- scripts/demo-guest.sh
+endif
 
 patches:
 	$(Q)bash scripts/patches.sh

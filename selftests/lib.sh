@@ -49,6 +49,7 @@ if_by_mac() {
 	for d in /sys/class/net/*; do
 		[ "$(cat "$d/address" 2>/dev/null)" = "$1" ] && basename "$d"
 	done
+	return 0	# none is an empty answer, not an error (set -e callers)
 }
 
 wire_up() {
