@@ -80,19 +80,18 @@ wire_up() {
 	TX_IF=$a RX_IF=$b
 }
 
-# The NICs go back to the initial netns with theirs.
-wire_down() {
+# Both netns go, with what runs in them; physical NICs go back to the
+# initial netns (wire_down is just this).
+netns_down() {
 	ip netns pids $TX_NS 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns pids $RX_NS 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del $TX_NS 2>/dev/null
 	ip netns del $RX_NS 2>/dev/null
 }
+wire_down() { netns_down; }
 
 pair_down() {
-	ip netns pids $TX_NS 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns pids $RX_NS 2>/dev/null | xargs -r kill 2>/dev/null
-	ip netns del $TX_NS 2>/dev/null
-	ip netns del $RX_NS 2>/dev/null
+	netns_down
 	echo "$PAIR_ID" >/sys/bus/netdevsim/del_device
 	echo "$((PAIR_ID + 1))" >/sys/bus/netdevsim/del_device
 }
