@@ -63,18 +63,10 @@ fi
 	echo "#- vm_e1000e:FAIL (guest runner exited $e1000e_rc)"
 	fail=$((fail + 1))
 }
-# the tail of a CI log is all some readers see: name every failure there,
-# with the log lines its suite printed under it
-recap=$(for l in "$results"/*.log; do
-	case $l in */dmesg*) continue ;; esac
-	# test_progs prints a test's log before its line, the CLI suites after
-	awk '/^#[0-9]+(\/[0-9]+)? .*:FAIL|^#- .*:FAIL/ {
-		for (i = (b > 15 ? b - 15 : 0); i < b; i++) print "    " buf[i]
-		b = 0; n = 20; print; next }
-	     /^#/ { b = 0; n = 0; next }
-	     n > 0 && /^    / { print; n--; next }
-	     { n = 0; buf[b++] = $0 }' "$l"
-done)
+# the tail of a CI log is all some readers see: name every failure there
+# shellcheck source=lib/recap.sh
+. "$top/scripts/lib/recap.sh"
+recap=$(recap "$results")
 if [ -n "$recap" ]; then
 	echo "== failures =="
 	echo "$recap"

@@ -119,5 +119,20 @@ check vm_missing_kernel vm_missing_kernel
 check broken_patch_named broken_patch_named
 check doc_make_targets doc_make_targets
 
+# the failures block at the end of make test: every :FAIL line with its log
+failure_recap() {
+	local d r
+	d=$(mktemp -d)
+	printf '#1 a/x:OK\n#2 a/y:FAIL\n    cli why\n#3 a/z:OK\n    not shown\n' >"$d/a.log"
+	printf 'tp says\n#4/1 tp/sub:FAIL\n#4 tp:FAIL\n#- b:FAIL (no Summary line)\n' >"$d/b.log"
+	printf '#9 dmesg:FAIL\n' >"$d/dmesg.log"
+	. scripts/lib/recap.sh
+	r=$(recap "$d")
+	rm -rf "$d"
+	echo "$r"
+	[ "$r" = "$(printf '#2 a/y:FAIL\n    cli why\n    tp says\n#4/1 tp/sub:FAIL\n#4 tp:FAIL\n#- b:FAIL (no Summary line)')" ]
+}
+check failure_recap failure_recap
+
 echo "$pass $skip $fail" >"$results/harness.summary"
 [ "$fail" -eq 0 ]
