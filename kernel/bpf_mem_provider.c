@@ -162,14 +162,22 @@ struct bpf_mp_ops {
  *	going away) never races with another attach's bind
  * @devmem: devmem's binding: the dma-buf's net_iovs and their genpool
  * @users: queues using it; the last one unbinds
- * @free: net_iovs not handed to any pool, kept here so reading it is O(1)
- *	(gen_pool_avail() walks every chunk)
+ * @lock: protects @stack and @nfree (refills in NAPI, releases on any CPU)
+ * @stack: the net_iovs no pool holds: bpfmp draws every one of them from
+ *	devmem's genpool at bind time and gives them back at unbind, so a
+ *	refill takes a batch under one lock instead of one genpool search
+ *	per buffer
+ * @nfree: entries in @stack, the exact free count (O(1))
+ * @total: buffers in the binding
  */
 struct bpf_mp_binding {
 	struct netdev_nl_sock owner;
 	struct net_devmem_dmabuf_binding *devmem;
 	refcount_t users;
-	atomic_long_t free;
+	spinlock_t lock;	/* protects @stack, @nfree */
+	struct net_iov **stack;
+	unsigned long nfree;
+	unsigned long total;
 };
 
 enum bpf_mp_counter {
@@ -204,6 +212,8 @@ enum bpf_mp_counter {
  * @pool_lock: protects @pool
  * @pool: the queue's current device pool, for netlink's free count
  * @host_ok: the last host pool bpf_mp_refill() found to match the device pool
+ * @want: device buffers the running refill still needs, for the provider's
+ *	bulk draw (written and read in the refill context only)
  * @refs: the attachment and each page_pool using the queue
  * @stats: counters, indexed by &enum bpf_mp_counter
  * @hints: XDP hints by &enum bpf_mp_hint, from any CPU
@@ -224,6 +234,7 @@ struct bpf_mp_queue {
 	spinlock_t pool_lock;	/* protects @pool */
 	struct page_pool *pool;
 	const struct page_pool *host_ok;
+	unsigned int want;
 	refcount_t refs;
 	u64 stats[BPF_MP_C_MAX];
 	atomic64_t hints[2];
@@ -358,6 +369,11 @@ static void bpf_mp_binding_put(struct bpf_mp_binding *b)
 	 * from page_pool's release worker: the list it edits is this
 	 * binding's own, under its lock.
 	 */
+	/* every pool is gone, so every net_iov is back on the stack */
+	WARN_ON_ONCE(b->nfree != b->total);
+	while (b->nfree)
+		net_devmem_free_dmabuf(b->stack[--b->nfree]);
+	kvfree(b->stack);
 	mutex_lock(&b->owner.lock);
 	net_devmem_unbind_dmabuf(b->devmem);
 	mutex_unlock(&b->owner.lock);
@@ -412,21 +428,44 @@ static int bpf_mp_pp_init(struct page_pool *pool)
 	return 0;
 }
 
+#ifdef CONFIG_BPF_MP_BENCH
+/* the bench compares the bulk draw with one net_iov per call */
+static bool bpf_mp_bulk = true;
+#else
+#define bpf_mp_bulk true
+#endif
+
+/*
+ * Called by page_pool only with its cache empty: draw what the running
+ * refill still needs (@q->want, at most a cache refill's worth) from the
+ * binding's stack under one lock, hand one back and put the rest in the
+ * pool's cache for the same refill to take, as io_uring zcrx does.
+ */
 static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 {
 	struct bpf_mp_queue *q = pool->mp_priv;
-	struct net_iov *niov;
+	struct bpf_mp_binding *b = q->binding;
+	struct net_iov *niovs[PP_ALLOC_CACHE_REFILL];
+	unsigned int i, n;
 	netmem_ref netmem;
 
-	if (!q->binding)
+	if (!b)
 		return 0;
-	niov = net_devmem_alloc_dmabuf(q->binding->devmem);
-	if (!niov)
+	n = bpf_mp_bulk ? clamp(q->want, 1U, (unsigned int)PP_ALLOC_CACHE_REFILL) : 1;
+	spin_lock_bh(&b->lock);
+	n = min_t(unsigned long, n, b->nfree);
+	for (i = 0; i < n; i++)
+		niovs[i] = b->stack[--b->nfree];
+	spin_unlock_bh(&b->lock);
+	if (!n)
 		return 0;
-	atomic_long_dec(&q->binding->free);
-	netmem = net_iov_to_netmem(niov);
-	page_pool_set_pp_info(pool, netmem);
-	pool->pages_state_hold_cnt++;
+	for (i = 0; i < n; i++) {
+		netmem = net_iov_to_netmem(niovs[i]);
+		page_pool_set_pp_info(pool, netmem);
+		pool->pages_state_hold_cnt++;
+		if (i + 1 < n)
+			net_mp_netmem_place_in_cache(pool, netmem);
+	}
 	return netmem;
 }
 
@@ -437,8 +476,9 @@ static bool bpf_mp_pp_release(struct page_pool *pool, netmem_ref netmem)
 	if (WARN_ON_ONCE(!netmem_is_net_iov(netmem)))
 		return false;
 	page_pool_clear_pp_info(netmem);
-	net_devmem_free_dmabuf(netmem_to_net_iov(netmem));
-	atomic_long_inc(&q->binding->free);
+	spin_lock_bh(&q->binding->lock);
+	q->binding->stack[q->binding->nfree++] = netmem_to_net_iov(netmem);
+	spin_unlock_bh(&q->binding->lock);
 	/* net_iovs go back to the genpool, never to put_page() */
 	return false;
 }
@@ -544,6 +584,22 @@ static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 	return i;
 }
 
+/* From the device pool: its provider draws what is left of @n at once. */
+static unsigned int bpf_mp_fill_device(struct bpf_mp_queue *q, struct page_pool *pool,
+				       netmem_ref *bufs, unsigned int n, gfp_t gfp)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		q->want = n - i;
+		bufs[i] = page_pool_alloc_netmems(pool, gfp);
+		if (!bufs[i])
+			break;
+	}
+	q->want = 0;
+	return i;
+}
+
 /* Ask the policy how many of @n buffers come from device memory. */
 static unsigned int bpf_mp_select(struct bpf_mp_queue *q, struct page_pool *pool,
 				  unsigned int n)
@@ -636,7 +692,7 @@ unsigned int bpf_mp_refill(struct page_pool *host, struct page_pool *device,
 		if (!q->binding) {
 			bpf_mp_count(q, BPF_MP_C_FB_NO_DEVICE, ndev);
 		} else {
-			got_dev = bpf_mp_fill(device, bufs, ndev, gfp);
+			got_dev = bpf_mp_fill_device(q, device, bufs, ndev, gfp);
 			bpf_mp_count(q, BPF_MP_C_REFILLS_DEVICE, !!got_dev);
 			bpf_mp_count(q, BPF_MP_C_BUFS_DEVICE, got_dev);
 			if (got_dev < ndev)
@@ -658,10 +714,13 @@ EXPORT_SYMBOL_GPL(bpf_mp_refill);
 
 /*
  * Device buffers the queue's pool got back from the stack (returned
- * tokens, freed skbs) and keeps in its ring for the next refills: free as
- * far as the queue is concerned, though not in the binding.  Counted under
- * both of the ring's locks, in ptr_ring_resize()'s order, so its indexes
- * are stable and in range; the pool's small alloc cache is not counted.
+ * tokens, freed skbs) and keeps in its ring and its alloc cache for the
+ * next refills: free as far as the queue is concerned, though not in the
+ * binding.  The ring is counted under both of its locks, in
+ * ptr_ring_resize()'s order, so its indexes are stable and in range; the
+ * alloc cache belongs to the refill context, which moves buffers from the
+ * ring into it (up to PP_ALLOC_CACHE_REFILL at once): exact there, and a
+ * snapshot that is exact whenever the queue is idle from anywhere else.
  */
 static u64 bpf_mp_pool_recycled(struct page_pool *pool)
 {
@@ -675,7 +734,7 @@ static u64 bpf_mp_pool_recycled(struct page_pool *pool)
 		n += r->size;
 	spin_unlock(&r->producer_lock);
 	spin_unlock_bh(&r->consumer_lock);
-	return n;
+	return n + READ_ONCE(pool->alloc.count);
 }
 
 /* Free device buffers: in the binding, plus recycled in @pool. */
@@ -683,7 +742,7 @@ static u64 bpf_mp_dev_free(const struct bpf_mp_queue *q, struct page_pool *pool)
 {
 	if (!q->binding)
 		return 0;
-	return atomic_long_read(&q->binding->free) +
+	return READ_ONCE(q->binding->nfree) +
 	       (pool ? bpf_mp_pool_recycled(pool) : 0);
 }
 
@@ -702,7 +761,7 @@ static u64 bpf_mp_dev_free_all(struct bpf_mp_queue *q)
 
 static u64 bpf_mp_dev_total(const struct bpf_mp_queue *q)
 {
-	return q->binding ? gen_pool_size(q->binding->devmem->chunk_pool) >> PAGE_SHIFT : 0;
+	return q->binding ? q->binding->total : 0;
 }
 
 __bpf_kfunc_start_defs();
@@ -1147,7 +1206,25 @@ static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
 	}
 	b->devmem = devmem;
 	refcount_set(&b->users, 1);
-	atomic_long_set(&b->free, gen_pool_size(devmem->chunk_pool) >> PAGE_SHIFT);
+	spin_lock_init(&b->lock);
+	b->total = gen_pool_size(devmem->chunk_pool) >> PAGE_SHIFT;
+	b->stack = kvmalloc_array(b->total, sizeof(*b->stack), GFP_KERNEL);
+	if (!b->stack) {
+		b->total = 0;
+		bpf_mp_binding_put(b);
+		return ERR_PTR(-ENOMEM);
+	}
+	/* bpfmp owns the free net_iovs from now on: one draw per buffer here,
+	 * none in the refill path
+	 */
+	while (b->nfree < b->total) {
+		struct net_iov *niov = net_devmem_alloc_dmabuf(devmem);
+
+		if (WARN_ON_ONCE(!niov))
+			break;
+		b->stack[b->nfree++] = niov;
+	}
+	b->total = b->nfree;
 	return b;
 }
 
@@ -1473,3 +1550,315 @@ static int __init bpf_mp_init(void)
 	return err;
 }
 late_initcall(bpf_mp_init);
+
+#ifdef CONFIG_BPF_MP_BENCH
+/*
+ * The refill microbenchmark (docs/bench.md): write "IFINDEX BPFQ DEVQ
+ * REPEATS BUFFERS" to debugfs bpf_mp_bench, read the raw samples back.
+ * BPFQ must be attached to bpfmp with device memory and a BPF policy that
+ * says host (static_map with no entry), DEVQ bound with netdev bind-rx.
+ * The bench makes pools of its own on both queues, as a driver's
+ * ndo_queue_mem_alloc would, under the device's instance lock, and swaps
+ * BPFQ's policy for built-in C ones under bpf_mp_mutex: the device must
+ * carry no traffic meanwhile.  Every cell (variant, mode, batch) is one
+ * timed run of BUFFERS buffers with BHs off; the cells of one repeat run
+ * back to back, the repeats one after the other, so a ratio of two cells
+ * is measured under the same conditions.
+ */
+#include <linux/debugfs.h>
+#include <linux/nsproxy.h>
+#include <linux/sched/clock.h>
+
+#define BPF_MP_BENCH_MAX_BATCH	64
+
+static u32 bpf_mp_bench_c_host(struct bpf_mp_ctx *ctx)
+{
+	return BPF_MP_HOST;
+}
+
+static u32 bpf_mp_bench_c_device(struct bpf_mp_ctx *ctx)
+{
+	return BPF_MP_DEVICE;
+}
+
+static u32 bpf_mp_bench_c_split(struct bpf_mp_ctx *ctx)
+{
+	bpf_mp_split(ctx, ctx->count / 2);
+	return BPF_MP_SPLIT;
+}
+
+static struct bpf_mp_ops bpf_mp_bench_ops[] = {
+	{ .select = bpf_mp_bench_c_host, .name = "bench_c_host" },
+	{ .select = bpf_mp_bench_c_device, .name = "bench_c_device" },
+	{ .select = bpf_mp_bench_c_split, .name = "bench_c_split" },
+};
+
+enum bpf_mp_bench_mode { BENCH_STEADY, BENCH_COLD, BENCH_RING };
+static const char * const bpf_mp_bench_modes[] = { "steady", "cold", "ring" };
+
+/* what fills a batch, and from where */
+struct bpf_mp_bench_variant {
+	const char *name;
+	int pool;		/* 0: host alloc loop, 1: upstream devmem loop, 2: bpf_mp_refill */
+	int ops;		/* bpf_mp_bench_ops index, -1: the queue's BPF policy */
+	bool bulk;
+	unsigned int modes;	/* BIT(enum bpf_mp_bench_mode) */
+};
+
+static const struct bpf_mp_bench_variant bpf_mp_bench_variants[] = {
+	{ "pp_alloc_host",	0, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) | BIT(BENCH_RING) },
+	{ "bpfmp_bpf_host",	2, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "bpfmp_c_host",	2, 0, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "bpfmp_device",	2, 1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "bpfmp_device_1",	2, 1, false, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "upstream_devmem",	1, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "bpfmp_split",	2, 2, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+};
+
+static const unsigned int bpf_mp_bench_batches[] = { 1, 16, 64 };
+
+struct bpf_mp_bench {
+	struct page_pool *host, *dev, *up;
+	struct bpf_mp_queue *q;
+	char *out;
+	size_t len, size;
+};
+
+static DEFINE_MUTEX(bpf_mp_bench_lock);
+static char *bpf_mp_bench_out;
+static size_t bpf_mp_bench_len;
+
+static unsigned int bpf_mp_bench_fill(struct bpf_mp_bench *b,
+				      const struct bpf_mp_bench_variant *v,
+				      netmem_ref *bufs, unsigned int n)
+{
+	switch (v->pool) {
+	case 0:
+		return bpf_mp_fill(b->host, bufs, n, GFP_ATOMIC);
+	case 1:
+		return bpf_mp_fill(b->up, bufs, n, GFP_ATOMIC);
+	}
+	return bpf_mp_refill(b->host, b->dev, bufs, n, GFP_ATOMIC);
+}
+
+static void bpf_mp_bench_return(netmem_ref *bufs, unsigned int n,
+				enum bpf_mp_bench_mode mode)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct page_pool *pp = netmem_get_pp(bufs[i]);
+
+		if (mode == BENCH_COLD)
+			page_pool_bench_return_netmem(pp, bufs[i]);
+		else
+			page_pool_put_full_netmem(pp, bufs[i], mode == BENCH_STEADY);
+	}
+}
+
+/* One cell: @total buffers in batches of @batch; its time in ns, or < 0. */
+static s64 bpf_mp_bench_cell(struct bpf_mp_bench *b,
+			     const struct bpf_mp_bench_variant *v,
+			     enum bpf_mp_bench_mode mode, unsigned int batch,
+			     unsigned int total)
+{
+	netmem_ref bufs[BPF_MP_BENCH_MAX_BATCH];
+	unsigned int done = 0, got;
+	u64 t0, t1;
+
+	bpf_mp_bulk = v->bulk;
+	local_bh_disable();
+	t0 = local_clock();
+	while (done < total) {
+		got = bpf_mp_bench_fill(b, v, bufs, batch);
+		bpf_mp_bench_return(bufs, got, mode);
+		if (got < batch)
+			break;
+		done += got;
+	}
+	t1 = local_clock();
+	local_bh_enable();
+	bpf_mp_bulk = true;
+	return done < total ? -ENOMEM : (s64)(t1 - t0);
+}
+
+static int bpf_mp_bench_run(struct bpf_mp_bench *b, unsigned int reps,
+			    unsigned int total)
+{
+	struct bpf_mp_ops *bpf_ops;
+	unsigned int r, vi, bi, m;
+	int err = 0;
+
+	mutex_lock(&bpf_mp_mutex);
+	bpf_ops = rcu_dereference_protected(b->q->ops, lockdep_is_held(&bpf_mp_mutex));
+	/* the BPF row is a host policy, or the comparison is meaningless */
+	if (!bpf_ops || bpf_mp_select(b->q, b->dev, 1)) {
+		err = -EINVAL;
+		goto out;
+	}
+	/* repeat 0 is a warm-up, not reported */
+	for (r = 0; r <= reps && !err; r++) {
+		for (vi = 0; vi < ARRAY_SIZE(bpf_mp_bench_variants) && !err; vi++) {
+			const struct bpf_mp_bench_variant *v = &bpf_mp_bench_variants[vi];
+
+			rcu_assign_pointer(b->q->ops, v->ops < 0 ? bpf_ops :
+					   &bpf_mp_bench_ops[v->ops]);
+			for (m = 0; m <= BENCH_RING && !err; m++) {
+				if (!(v->modes & BIT(m)))
+					continue;
+				for (bi = 0; bi < ARRAY_SIZE(bpf_mp_bench_batches); bi++) {
+					unsigned int batch = bpf_mp_bench_batches[bi];
+					s64 ns = bpf_mp_bench_cell(b, v, m, batch,
+								   rounddown(total, batch));
+
+					if (ns < 0) {
+						err = ns;
+						break;
+					}
+					if (r && b->len < b->size)
+						b->len += scnprintf(b->out + b->len, b->size - b->len,
+								    "%s %s %u %u %lld %u\n", v->name,
+								    bpf_mp_bench_modes[m], batch, r,
+								    ns, rounddown(total, batch));
+					cond_resched();
+				}
+			}
+		}
+	}
+out:
+	if (bpf_ops)
+		rcu_assign_pointer(b->q->ops, bpf_ops);
+	mutex_unlock(&bpf_mp_mutex);
+	return err;
+}
+
+static struct page_pool *bpf_mp_bench_pool(struct net_device *dev, int qid)
+{
+	struct page_pool_params pp = {
+		.flags		= PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+		.pool_size	= 256,
+		.nid		= NUMA_NO_NODE,
+		.dev		= dev->dev.parent,
+		.dma_dir	= DMA_FROM_DEVICE,
+		.max_len	= PAGE_SIZE,
+	};
+
+	if (qid >= 0) {
+		pp.flags |= PP_FLAG_ALLOW_UNREADABLE_NETMEM;
+		pp.netdev = dev;
+		pp.queue_idx = qid;
+	}
+	return page_pool_create(&pp);
+}
+
+static ssize_t bpf_mp_bench_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	unsigned int ifindex, bq, dq, reps, total;
+	struct bpf_mp_bench b = {};
+	struct netdev_rx_queue *rxq;
+	struct bpf_mp_queue *q = NULL;
+	struct page_pool *saved = NULL;
+	struct net_device *dev;
+	char buf[80];
+	int err;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	if (sscanf(buf, "%u %u %u %u %u", &ifindex, &bq, &dq, &reps, &total) != 5 ||
+	    !reps || reps > 50 || total < BPF_MP_BENCH_MAX_BATCH || total > 1 << 20)
+		return -EINVAL;
+	dev = dev_get_by_index(current->nsproxy->net_ns, ifindex);
+	if (!dev)
+		return -ENODEV;
+	b.size = 64 << 10;
+	b.out = kvzalloc(b.size, GFP_KERNEL);
+	if (!b.out) {
+		dev_put(dev);
+		return -ENOMEM;
+	}
+	mutex_lock(&bpf_mp_bench_lock);
+	netdev_lock(dev);
+	err = -EINVAL;
+	if (bq >= dev->real_num_rx_queues || dq >= dev->real_num_rx_queues ||
+	    !dev->dev.parent)
+		goto unlock;
+	/* the queue's own pool stays its netlink view: the bench's replaces
+	 * it until destroyed (no restart meanwhile: the instance lock)
+	 */
+	rxq = __netif_get_rx_queue(dev, bq);
+	if (rxq->mp_params.mp_ops == &bpf_mp_provider_ops) {
+		q = rxq->mp_params.mp_priv;
+		spin_lock_bh(&q->pool_lock);
+		saved = q->pool;
+		spin_unlock_bh(&q->pool_lock);
+	}
+	b.host = bpf_mp_bench_pool(dev, -1);
+	b.dev = bpf_mp_bench_pool(dev, bq);
+	b.up = bpf_mp_bench_pool(dev, dq);
+	if (IS_ERR(b.host) || IS_ERR(b.dev) || IS_ERR(b.up))
+		goto destroy;
+	/* a bpfmp queue with device memory, and upstream's devmem provider */
+	if (!bpf_mp_pool_attached(b.dev) || !b.up->mp_ops || bpf_mp_pool_attached(b.up))
+		goto destroy;
+	b.q = b.dev->mp_priv;
+	if (b.q != q || !b.q->binding)
+		goto destroy;
+	err = bpf_mp_bench_run(&b, reps, total);
+destroy:
+	if (!IS_ERR(b.up))
+		page_pool_destroy(b.up);
+	if (!IS_ERR(b.dev))
+		page_pool_destroy(b.dev);
+	if (!IS_ERR(b.host))
+		page_pool_destroy(b.host);
+	if (q) {
+		spin_lock_bh(&q->pool_lock);
+		q->pool = saved;
+		spin_unlock_bh(&q->pool_lock);
+		/* the bench's host pool is gone: the driver's is checked again */
+		q->host_ok = NULL;
+	}
+unlock:
+	netdev_unlock(dev);
+	dev_put(dev);
+	if (!err) {
+		kvfree(bpf_mp_bench_out);
+		bpf_mp_bench_out = b.out;
+		bpf_mp_bench_len = b.len;
+	} else {
+		kvfree(b.out);
+	}
+	mutex_unlock(&bpf_mp_bench_lock);
+	return err ?: count;
+}
+
+static ssize_t bpf_mp_bench_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&bpf_mp_bench_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, bpf_mp_bench_out,
+				      bpf_mp_bench_len);
+	mutex_unlock(&bpf_mp_bench_lock);
+	return ret;
+}
+
+static const struct file_operations bpf_mp_bench_fops = {
+	.owner	= THIS_MODULE,
+	.write	= bpf_mp_bench_write,
+	.read	= bpf_mp_bench_read,
+	.llseek	= default_llseek,
+};
+
+static int __init bpf_mp_bench_init(void)
+{
+	debugfs_create_file("bpf_mp_bench", 0600, NULL, NULL, &bpf_mp_bench_fops);
+	return 0;
+}
+late_initcall(bpf_mp_bench_init);
+#endif /* CONFIG_BPF_MP_BENCH */
