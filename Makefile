@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel tools bpf examples selftests test vm demo patches clean distclean \
+.PHONY: all build deps kernel tools bpf examples selftests test vm demo bench patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -279,6 +279,11 @@ else
 	$(Q)scripts/vm run -- scripts/demo-guest.sh
 endif
 
+# the refill microbenchmark, end to end, scale and control (docs/bench.md);
+# BENCH_MODE=smoke for a short run
+bench: all
+	$(Q)bash scripts/bench/run.sh
+
 patches:
 	$(Q)bash scripts/patches.sh
 
@@ -320,6 +325,8 @@ help:
 	@echo '                 the KASAN/lockdep kernel, BPFMP_TEST_FILTER=NAME for a subset'
 	@echo '  demo           boot the VM and run the demo (policies, device memory, traffic)'
 	@echo '  vm             a root shell in the test VM'
+	@echo '  bench          refill cost vs page_pool and upstream devmem, end to end, scale'
+	@echo '                 (tables, build/bench/*.csv,json,png; docs/bench.md)'
 	@echo '  install        mpctl, policy library, headers, man pages, completion, systemd'
 	@echo '                 unit (PREFIX=$(PREFIX), DESTDIR=)'
 	@echo '  uninstall      remove what install put there (same PREFIX, DESTDIR)'

@@ -51,7 +51,7 @@ make_help() {
 	local h t
 	h=$(make -s --no-print-directory help) || return 1
 	echo "$h"
-	for t in all test demo vm install uninstall deps kernel build patches clean; do
+	for t in all test demo vm bench install uninstall deps kernel build patches clean; do
 		grep -qE "^  ${t}[ (]" <<<"$h" || { echo "make help: no '$t'"; return 1; }
 	done
 }
