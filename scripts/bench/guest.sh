@@ -116,13 +116,12 @@ e2e_udp() {
 }
 
 e2e() {
-	local r v port=6000 all=0-3
+	local r v res bad=0 port=6000 all=0-3
 	link_up 80 4
-	if [ "$DRIVER" != netdevsim ]; then
-		# one RX queue, header split the bench's to turn on (no --flow)
-		all=0
-		$IN_RX $NLTOOL hds "$RX_IF" on 0
-	fi
+	# bpfmp and bind-rx need header split; every variant runs with it on
+	$IN_RX $NLTOOL hds "$RX_IF" on 0
+	# one RX queue on e1000e (no --flow)
+	[ "$DRIVER" = netdevsim ] || all=0
 	say "e2e: $E_REPS repeats of a $((E_BYTES / MB)) MiB TCP stream, $E_UDP UDP datagrams"
 	# variant kind repeat ns busy_jiffies|received bytes|sent
 	for r in $(seq "$E_REPS"); do
@@ -131,7 +130,12 @@ e2e() {
 			[ $v = host ] && $IN_RX $MPCTL attach "$RX_IF" --queues $all --policy static_map >/dev/null
 			[ $v = bpfmp_devmem ] && $IN_RX $MPCTL policy set static_map "$RX_IF:$DQ=device" >/dev/null
 			port=$((port + 1))
-			echo "$v tcp $r $(e2e_tcp $v $port) $E_BYTES" >>"$out/e2e$sfx.txt"
+			# a failed sample is said and left out, never counted
+			if res=$(e2e_tcp $v $port); then
+				echo "$v tcp $r $res $E_BYTES" >>"$out/e2e$sfx.txt"
+			else
+				bad=1
+			fi
 			if [ $v = none ] || [ $v = host ]; then
 				echo "$v udp $r $(e2e_udp) $E_UDP" >>"$out/e2e$sfx.txt"
 			fi
@@ -140,6 +144,7 @@ e2e() {
 		done
 	done
 	link_down
+	return $bad
 }
 
 # Attach N queues of a 64-queue netdevsim port, then detach them.
@@ -149,6 +154,7 @@ scale() {
 	udevadm settle 2>/dev/null || sleep 0.5
 	ifc=$(ls /sys/bus/netdevsim/devices/netdevsim91/net/)
 	ip link set "$ifc" up
+	$NLTOOL hds "$ifc" on 0
 	say "scale: $S_REPS repeats of $S_SIZES queues"
 	slab() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 	# queues repeat attach_ns detach_ns slab_kib
