@@ -1402,7 +1402,7 @@ int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 		qs[i] = bpf_mp_rxq_queue(dev, qids[i]);
 		if (!qs[i]) {
 			NL_SET_ERR_MSG_FMT(info->extack,
-					   "queue %u is not attached: replace changes the policy of attached queues only",
+					   "queue %u is not attached: replace only changes attached queues",
 					   qids[i]);
 			err = -ENOENT;
 			goto out;
@@ -1420,8 +1420,9 @@ int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 		err = bpf_mp_call_init(qs[i], ops);
 		if (!err)
 			continue;
+		/* as attach says it; extack text is cut at 79 characters */
 		NL_SET_ERR_MSG_FMT(info->extack,
-				   "policy %s refused queue %u: its init returned %d; no queue changed policy",
+				   "policy %s refused queue %u: its init returned %d",
 				   ops->name, qids[i], err);
 		err = err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
 		/* it never ran select() on them: release() pairs each init() */

@@ -419,8 +419,11 @@ static const char *replace_hint(const struct ynl_sock *ys, const char *ifname,
 	unsigned int q;
 
 	buf[0] = '\0';
-	if (ys->err.code == ENOENT && m &&
-	    sscanf(m, "queue %u is not attached", &q) == 1)
+	/* the kernel's text is short (extack is cut at 79 characters) */
+	if (strstr(ys->err.msg, "refused queue"))
+		snprintf(buf, len, " (no queue changed policy)");
+	else if (ys->err.code == ENOENT && m &&
+		 sscanf(m, "queue %u is not attached", &q) == 1)
 		snprintf(buf, len, " (attach it first, without --replace: 'mpctl attach %s --queues %u --policy %s')",
 			 ifname, q, policy);
 	/* genetlink's answer to an op the family does not have */
