@@ -240,7 +240,7 @@ static void replace_in_place(struct dc *d)
 	static const unsigned int q012[] = { 0, 1, 2 }, q3[] = { 3 };
 	struct mp_replace *skel = mp_replace__open_and_load();
 	struct bpf_link *host = NULL, *dev = NULL;
-	int i, failed = 0;
+	int i, swaps, failed = 0;
 
 	if (!ASSERT_OK_PTR(skel, "load mp_replace"))
 		return;
@@ -251,25 +251,39 @@ static void replace_in_place(struct dc *d)
 	if (!ASSERT_OK(mp_attach(d->ys, d->ifindex, "rep_host", all_q, NQ, -1, false),
 		       "attach rep_host"))
 		goto out;
-	/* datagrams until told to stop, spread over the queues by RSS */
+	/* datagrams until told to stop, spread over the queues by RSS; the
+	 * swaps start once they refill the queues
+	 */
 	ASSERT_OK(test__sh("(" IN_TX "sh -c 'while :; do " STREAM " udp " NSIM_RX_IP
 			   " 5530 64; done' >/dev/null 2>&1 & echo $! >/tmp/replace_udp.pid)"),
 		  "start traffic");
+	for (i = 0; i < 300 && !skel->data_rep->host_selects; i++)
+		usleep(100000);
+	ASSERT_GT(skel->data_rep->host_selects, 0, "traffic refills the queues");
+	/* a pause on each policy, so that both serve refills in between */
 	for (i = 0; i < SWAPS; i++) {
 		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ);
+		usleep(20000);
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_host", all_q, NQ);
+		usleep(20000);
+	}
+	/* traffic on rep_dev at least once, if the pauses were too short */
+	for (i = 0; i < 20 && !skel->data_rep->dev_selects; i++) {
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ);
+		usleep(200000);
 		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_host", all_q, NQ);
 	}
+	swaps = SWAPS + i;
 	test__sh("kill $(cat /tmp/replace_udp.pid); rm -f /tmp/replace_udp.pid");
 	ASSERT_EQ(failed, 0, "every replace succeeded");
-	ASSERT_GT(skel->data_rep->host_selects, 0, "rep_host selected");
 	ASSERT_GT(skel->data_rep->dev_selects, 0, "rep_dev selected");
 	ASSERT_EQ(skel->data_rep->host_unowned, 0, "no rep_host select outside init..release");
 	ASSERT_EQ(skel->data_rep->dev_unowned, 0, "no rep_dev select outside init..release");
 	ASSERT_EQ(no_policy_fallbacks(d), 0, "no refill without a policy");
-	ASSERT_EQ(skel->data_rep->host_inits, NQ * (SWAPS + 1), "rep_host init per swap");
-	ASSERT_EQ(skel->data_rep->host_releases, NQ * SWAPS, "rep_host release per swap");
-	ASSERT_EQ(skel->data_rep->dev_inits, NQ * SWAPS, "rep_dev init per swap");
-	ASSERT_EQ(skel->data_rep->dev_releases, NQ * SWAPS, "rep_dev release per swap");
+	ASSERT_EQ(skel->data_rep->host_inits, NQ * (swaps + 1), "rep_host init per swap");
+	ASSERT_EQ(skel->data_rep->host_releases, NQ * swaps, "rep_host release per swap");
+	ASSERT_EQ(skel->data_rep->dev_inits, NQ * swaps, "rep_dev init per swap");
+	ASSERT_EQ(skel->data_rep->dev_releases, NQ * swaps, "rep_dev release per swap");
 
 	/* the refusals leave every queue on rep_host, with no init run */
 	ASSERT_EQ(mp_replace_policy(d->ys, d->ifindex, "t_nosuch", all_q, NQ), -ENOENT,
@@ -280,12 +294,12 @@ static void replace_in_place(struct dc *d)
 	ASSERT_EQ(mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ), -ENOENT,
 		  "replace with a queue not attached");
 	ASSERT_TRUE(extack_has(d, "queue 3 is not attached"), "extack names the queue");
-	ASSERT_EQ(skel->data_rep->dev_inits, NQ * SWAPS, "no init for a refused request");
+	ASSERT_EQ(skel->data_rep->dev_inits, NQ * swaps, "no init for a refused request");
 	ASSERT_TRUE(policy_is(d, 0, "rep_host") && policy_is(d, 2, "rep_host"),
 		    "queues keep their policy");
 	/* the policy the queues have: nothing happens */
 	ASSERT_OK(mp_replace_policy(d->ys, d->ifindex, "rep_host", q012, 3), "replace to itself");
-	ASSERT_EQ(skel->data_rep->host_inits, NQ * (SWAPS + 1), "no init for the same policy");
+	ASSERT_EQ(skel->data_rep->host_inits, NQ * (swaps + 1), "no init for the same policy");
 	ASSERT_OK(mp_detach(d->ys, d->ifindex, q012, 3), "detach");
 	ASSERT_EQ(skel->data_rep->host_inits, skel->data_rep->host_releases,
 		  "every rep_host init released");
