@@ -94,7 +94,14 @@ swap_under_traffic() {
 	# the stream reaches the queue, on host pages
 	wait_above bufs_host $((h0 + 64)) >/dev/null || { echo "no traffic on queue $DQ"; rc=1; }
 	qfields $DQ refills_host refills_device >$D/before
-	$IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy rep_dev --replace >$D/replace1 2>&1 || rc=1
+	$IN_RX $MPCTL attach "$RX_IF" --queues $DQ --policy rep_dev --replace >$D/replace1 2>&1 || {
+		# nothing to wait for: stop here
+		cat $D/replace1
+		kill $sender $DEVRX_PID 2>/dev/null
+		wait $sender
+		devrx_wait $PORT >/dev/null
+		return 1
+	}
 	kill -0 $sender 2>/dev/null && echo yes >$D/flowing1
 	pool_ids >$D/pools2
 	qfield $DQ dmabuf_id >$D/binding2
