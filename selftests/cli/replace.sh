@@ -53,6 +53,7 @@ expect_counts() { # "name=value ..."
 pool_ids() {
 	$IN_RX $NLTOOL pools-all "$RX_IF" | awk '$8 == 0 { print $2 ":" $4 }' |
 		sort | tr '\n' ' '
+	echo
 }
 policy_of() { qfield "$1" policy; }
 # wait until queue $DQ's FIELD is above MIN; prints the last value
