@@ -203,7 +203,8 @@ enum bpf_mp_counter {
  * @dev: the device (not referenced: the queue is detached before the
  *	device goes; only read while attached or from the device's NAPI)
  * @queue_id: RX queue index
- * @name: policy name; the policy may come and go under it
+ * @name: policy name; the policy may come and go under it, and replace
+ *	changes it (both under bpf_mp_mutex)
  * @ops: the registered policy called @name, or NULL
  * @inited: the policy's init() succeeded and its release() is owed
  * @binding: device memory, or NULL
@@ -279,34 +280,47 @@ static struct bpf_mp_req bpf_mp_req_for(struct bpf_mp_queue *q)
 	};
 }
 
+/* @ops's init() for @q: 0 if it takes the queue (or has no init). */
+static int bpf_mp_call_init(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
+{
+	struct bpf_mp_req req = bpf_mp_req_for(q);
+
+	lockdep_assert_held(&bpf_mp_mutex);
+	return ops->init ? ops->init(&req.ctx) : 0;
+}
+
+/* @ops's release() for @q, owed by a bpf_mp_call_init() that returned 0. */
+static void bpf_mp_call_release(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
+{
+	struct bpf_mp_req req = bpf_mp_req_for(q);
+
+	lockdep_assert_held(&bpf_mp_mutex);
+	if (ops->release)
+		ops->release(&req.ctx);
+}
+
 /*
  * Give @q to @ops: init() first, so a policy that refuses the queue never
  * sees a refill of it.  Every successful init() is paired with exactly one
  * release() (bpf_mp_policy_release()), whether the queue is detached, the
- * device goes away or the policy is unregistered.
+ * device goes away, the policy is unregistered or replaced
+ * (bpf_mp_nl_replace_doit(), which pairs them itself).
  */
 static int bpf_mp_policy_init(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
 {
-	struct bpf_mp_req req = bpf_mp_req_for(q);
-	int err = 0;
+	int err = bpf_mp_call_init(q, ops);
 
-	lockdep_assert_held(&bpf_mp_mutex);
-	if (ops->init)
-		err = ops->init(&req.ctx);
 	q->inited = !err;
 	return err;
 }
 
 static void bpf_mp_policy_release(struct bpf_mp_queue *q, struct bpf_mp_ops *ops)
 {
-	struct bpf_mp_req req = bpf_mp_req_for(q);
-
 	lockdep_assert_held(&bpf_mp_mutex);
 	if (!q->inited)
 		return;
 	q->inited = false;
-	if (ops->release)
-		ops->release(&req.ctx);
+	bpf_mp_call_release(q, ops);
 }
 
 static int bpf_mp_register(struct bpf_mp_ops *ops)
@@ -1392,6 +1406,129 @@ int bpf_mp_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
 		bpf_mp_queue_release(q);
 	}
 out:
+	kfree(qids);
+	mutex_unlock(&bpf_mp_mutex);
+	netdev_unlock(dev);
+	return err;
+}
+
+/**
+ * bpf_mp_nl_replace_doit() - swap the policy of attached queues in place
+ * @skb: the request
+ * @info: its attributes: ifindex, the queue ids, the new policy's name
+ *
+ * Like tc's "qdisc replace", for queues that are attached: they are not
+ * restarted, so their page_pools, their dma-buf binding and their
+ * counters stay, and the next refill batch is the new policy's.  The
+ * order keeps the rule that every select() of a policy on a queue runs
+ * between its init() and its release() for that queue, with no refill
+ * left without a policy:
+ *
+ * 1. the new policy's init() for every queue; one that refuses fails the
+ *    request, after release() for the queues it had taken, and every
+ *    queue stays on its old policy;
+ * 2. each queue's policy pointer goes from the old policy to the new one
+ *    with rcu_assign_pointer(): a refill (NAPI, under RCU) runs one or
+ *    the other, never none;
+ * 3. once a grace period has passed no select() of the old policy is
+ *    running on these queues, and its release() runs for each.
+ *
+ * A queue already on the policy is left alone (no init, no release).  A
+ * queue whose policy was unregistered (host pages, fallback-no-policy)
+ * owes no release.  Lock order as attach: the netdev instance lock, then
+ * bpf_mp_mutex; holding it also keeps the old policy registered (its
+ * unregister waits for the mutex) until its release() has returned.
+ *
+ * Context: process context; the op needs CAP_NET_ADMIN (admin-perm).
+ * Return: 0, or a negative errno with an extack message.
+ */
+int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct bpf_mp_queue **qs;
+	struct bpf_mp_ops **old;
+	struct net_device *dev;
+	struct bpf_mp_ops *ops;
+	unsigned int nq, i;
+	bool swapped = false;
+	u32 *qids;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_POLICY))
+		return -EINVAL;
+	dev = bpf_mp_nl_dev(info);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+	mutex_lock(&bpf_mp_mutex);
+	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
+	qs = kcalloc(dev->real_num_rx_queues, sizeof(*qs), GFP_KERNEL);
+	old = kcalloc(dev->real_num_rx_queues, sizeof(*old), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!qids || !qs || !old)
+		goto out;
+	ops = bpf_mp_find(nla_data(info->attrs[BPF_MP_A_QUEUE_POLICY]));
+	if (!ops) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_POLICY],
+				    "no bpf_mp_ops policy registered under this name");
+		err = -ENOENT;
+		goto out;
+	}
+	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	if (err)
+		goto out;
+	for (i = 0; i < nq; i++) {
+		qs[i] = bpf_mp_rxq_queue(dev, qids[i]);
+		if (!qs[i]) {
+			NL_SET_ERR_MSG_FMT(info->extack,
+					   "queue %u is not attached: replace only changes attached queues",
+					   qids[i]);
+			err = -ENOENT;
+			goto out;
+		}
+		/* NULL if its policy was unregistered: no release owed */
+		old[i] = rcu_dereference_protected(qs[i]->ops,
+						   lockdep_is_held(&bpf_mp_mutex));
+		WARN_ON_ONCE(old[i] && !qs[i]->inited);
+	}
+
+	/* 1: the new policy takes every queue, or none */
+	for (i = 0; i < nq; i++) {
+		if (old[i] == ops)
+			continue;
+		err = bpf_mp_call_init(qs[i], ops);
+		if (!err)
+			continue;
+		/* as attach says it; extack text is cut at 79 characters */
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "policy %s refused queue %u: its init returned %d",
+				   ops->name, qids[i], err);
+		err = err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
+		/* it never ran select() on them: release() pairs each init() */
+		while (i--)
+			if (old[i] != ops)
+				bpf_mp_call_release(qs[i], ops);
+		goto out;
+	}
+
+	/* 2: every refill from now on is the new policy's */
+	for (i = 0; i < nq; i++) {
+		if (old[i] == ops)
+			continue;
+		rcu_assign_pointer(qs[i]->ops, ops);
+		strscpy(qs[i]->name, ops->name);
+		qs[i]->inited = true;
+		swapped = true;
+	}
+
+	/* 3: the old policies' last select() has returned; release them */
+	if (swapped)
+		synchronize_rcu();
+	for (i = 0; i < nq; i++)
+		if (old[i] && old[i] != ops)
+			bpf_mp_call_release(qs[i], old[i]);
+	err = 0;
+out:
+	kfree(old);
+	kfree(qs);
 	kfree(qids);
 	mutex_unlock(&bpf_mp_mutex);
 	netdev_unlock(dev);

@@ -16,9 +16,16 @@ static const char attach_usage[] =
 "Usage: mpctl attach IF --queues LIST --policy NAME\n"
 "                    [--dmabuf-fd N | --udmabuf SIZE] [--strict]\n"
 "                    [--flow tcp:PORT]\n"
+"       mpctl attach IF --queues LIST --policy NAME --replace\n"
 "\n"
 "Attach the registered refill policy NAME to RX queues LIST of interface IF,\n"
 "in one request: either every queue is attached or none is.\n"
+"\n"
+"With --replace, the queues must be attached already: their policy becomes\n"
+"NAME in place, as 'tc qdisc replace' does.  The queues are not restarted:\n"
+"their page pools, device memory, strict mode, flow setup and counters stay,\n"
+"and the next refill is NAME's.  NAME's init runs for every queue first; if\n"
+"it refuses one, no queue changes policy.\n"
 "\n"
 "  --queues LIST    queue ids and ranges, e.g. 0-3,5\n"
 "  --policy NAME    a registered bpf_mp_ops policy (see 'mpctl policy list')\n"
@@ -34,6 +41,8 @@ static const char attach_usage[] =
 "                   hds-thresh 0 if it is not, and an ntuple rule steering\n"
 "                   TCP/IPv4 to dst-port PORT to the first queue of LIST;\n"
 "                   'mpctl detach' undoes exactly what this changed\n"
+"  --replace        swap the policy of attached queues in place (above);\n"
+"                   goes with --queues and --policy only\n"
 "\n"
 "Prints what it attached.  The kernel keeps its own reference to the\n"
 "dma-buf: mpctl need not stay.\n";
@@ -329,6 +338,161 @@ static void flow_teardown(struct ynl_sock *ys, const char *ifname,
 	queue_list_free(&left);
 }
 
+/*
+ * The policy of each queue of @ql on @ifindex, from a queue-get dump, in
+ * @names (ql->n slots of 16, "" for a queue not attached); -1 if the dump
+ * failed (printed).
+ */
+static int queue_policies(struct ynl_sock *ys, const char *ifname,
+			  unsigned int ifindex, const struct queue_list *ql,
+			  char (*names)[16])
+{
+	struct bpf_mp_queue_get_req_dump *dreq;
+	struct bpf_mp_queue_get_list *qs;
+	char err[600];
+
+	dreq = bpf_mp_queue_get_req_dump_alloc();
+	if (!dreq) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return -1;
+	}
+	bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
+	qs = bpf_mp_queue_get_dump(ys, dreq);
+	bpf_mp_queue_get_req_dump_free(dreq);
+	if (!qs) {
+		fprintf(stderr, "mpctl: %s: list attached queues: %s\n", ifname,
+			nl_strerror(ys, err, sizeof(err)));
+		return -1;
+	}
+	for (unsigned int i = 0; i < ql->n; i++)
+		names[i][0] = '\0';
+	ynl_dump_foreach(qs, q) {
+		if (q->ifindex != ifindex || !q->_count.queue_id || !q->policy)
+			continue;
+		for (unsigned int i = 0; i < ql->n; i++)
+			if (ql->ids[i] == q->queue_id[0])
+				snprintf(names[i], sizeof(names[i]), "%s", q->policy);
+	}
+	bpf_mp_queue_get_list_free(qs);
+	return 0;
+}
+
+/*
+ * "eth1: queue 2 replaced in place: alternate -> watermark (not restarted:
+ * page pools and device memory kept)", the new policy read back from the
+ * kernel.
+ */
+static void replace_report(struct ynl_sock *ys, const char *ifname,
+			   unsigned int ifindex, const struct queue_list *ql,
+			   char (*was)[16])
+{
+	char (*now)[16] = calloc(ql->n, sizeof(*now));
+	char list[200], from[200] = "";
+	size_t len = 0;
+
+	if (!now || queue_policies(ys, ifname, ifindex, ql, now)) {
+		free(now);
+		return;
+	}
+	/* "alternate", or "alternate, static_map" for queues that differed */
+	for (unsigned int i = 0; i < ql->n && len < sizeof(from); i++) {
+		unsigned int j;
+
+		for (j = 0; j < i && strcmp(was[j], was[i]); j++)
+			;
+		if (j < i)
+			continue;
+		len += snprintf(from + len, sizeof(from) - len, "%s%s",
+				len ? ", " : "", was[i]);
+	}
+	queue_list_format(ql->ids, ql->n, list, sizeof(list));
+	printf("%s: queue%s %s replaced in place: %s -> %s (not restarted: page pools and device memory kept)\n",
+	       ifname, ql->n > 1 ? "s" : "", list, from, now[0]);
+	free(now);
+}
+
+/* What to do next after the kernel refused a replace; "" otherwise. */
+static const char *replace_hint(const struct ynl_sock *ys, const char *ifname,
+				const char *policy, char *buf, size_t len)
+{
+	const char *m = strstr(ys->err.msg, "queue ");
+	unsigned int q;
+
+	buf[0] = '\0';
+	/* the kernel's text is short (extack is cut at 79 characters) */
+	if (strstr(ys->err.msg, "refused queue"))
+		snprintf(buf, len, " (no queue changed policy)");
+	else if (ys->err.code == ENOENT && m &&
+		 sscanf(m, "queue %u is not attached", &q) == 1)
+		snprintf(buf, len, " (attach it first, without --replace: 'mpctl attach %s --queues %u --policy %s')",
+			 ifname, q, policy);
+	/* genetlink's answer to an op the family does not have */
+	else if (ys->err.code == EOPNOTSUPP && !ys->err.msg[0])
+		snprintf(buf, len, " (this kernel's bpf-mp family has no replace operation: detach and attach again instead)");
+	return buf;
+}
+
+/* mpctl attach --replace: the checked command line, from cmd_attach(). */
+static int attach_replace(const char *ifname, const struct queue_list *ql,
+			  const char *policy)
+{
+	struct bpf_mp_replace_req *req = NULL;
+	char err[600], subj[256], hint[512];
+	struct ynl_sock *ys = NULL;
+	char (*was)[16] = NULL;
+	int rc = MPCTL_FAIL, reg;
+	unsigned int ifindex;
+	uint32_t *ids;
+
+	ifindex = ifindex_of(ifname);
+	if (!ifindex || check_queues(ifname, ql))
+		goto out;
+	ys = nl_open();
+	if (!ys)
+		goto out;
+	reg = nl_policy_registered(ys, policy);
+	if (reg < 0)
+		goto out;
+	if (!reg) {
+		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR'); no queue changed policy\n",
+			policy);
+		goto out;
+	}
+	/* for the report; the kernel says which queues are not attached */
+	was = calloc(ql->n, sizeof(*was));
+	if (!was) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		goto out;
+	}
+	if (queue_policies(ys, ifname, ifindex, ql, was))
+		goto out;
+	req = bpf_mp_replace_req_alloc();
+	ids = ids_dup(ql);
+	if (!req || !ids) {
+		free(ids);
+		goto out;
+	}
+	bpf_mp_replace_req_set_ifindex(req, ifindex);
+	__bpf_mp_replace_req_set_queue_id(req, ids, ql->n);
+	bpf_mp_replace_req_set_policy(req, policy);
+	if (bpf_mp_replace(ys, req)) {
+		queues_subject(ys, ql, subj, sizeof(subj));
+		fprintf(stderr, "mpctl: replace %s %s: %s%s\n", ifname, subj,
+			nl_strerror(ys, err, sizeof(err)),
+			replace_hint(ys, ifname, policy, hint, sizeof(hint)));
+		goto out;
+	}
+	replace_report(ys, ifname, ifindex, ql, was);
+	rc = MPCTL_OK;
+out:
+	if (req)
+		bpf_mp_replace_req_free(req);
+	if (ys)
+		ynl_sock_destroy(ys);
+	free(was);
+	return rc;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	struct opt opts[] = {
@@ -339,6 +503,7 @@ int cmd_attach(int argc, char **argv)
 		{ "--udmabuf",	 OPT_VALUE, NULL },
 		{ "--strict",	 OPT_FLAG,  NULL },
 		{ "--flow",	 OPT_VALUE, NULL },
+		{ "--replace",	 OPT_FLAG,  NULL },
 		{ NULL,		 OPT_FLAG,  NULL },
 	};
 	const char *pos[1], *queues, *policy, *fd_s, *size_s, *flow_s;
@@ -382,6 +547,22 @@ int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "mpctl attach: --policy '%s': names are at most %d characters\n",
 			policy, MPCTL_POLICY_NAME_MAX);
 		goto usage;
+	}
+	/* replace changes the policy only: the rest of the attach stays */
+	if (opt_val(opts, "--replace")) {
+		const char *keeps[] = { "--dmabuf-fd", "--udmabuf", "--strict",
+					"--flow" };
+
+		for (size_t k = 0; k < sizeof(keeps) / sizeof(keeps[0]); k++) {
+			if (!opt_val(opts, keeps[k]))
+				continue;
+			fprintf(stderr, "mpctl attach: --replace changes the policy only and keeps the queues' device memory, strict mode and flow setup: %s cannot go with it (detach and attach again to change it)\n",
+				keeps[k]);
+			goto usage;
+		}
+		rc = attach_replace(pos[0], &ql, policy);
+		queue_list_free(&ql);
+		return rc;
 	}
 	if (flow_s && flow_parse(flow_s, &flow, err, sizeof(err))) {
 		fprintf(stderr, "mpctl attach: --flow '%s': %s\n", flow_s, err);

@@ -18,6 +18,7 @@ static const char usage[] =
 "\n"
 "  attach IF --queues LIST --policy NAME [--dmabuf-fd N | --udmabuf SIZE] [--strict]\n"
 "         [--flow tcp:PORT]\n"
+"  attach IF --queues LIST --policy NAME --replace\n"
 "  detach IF [--queues LIST]\n"
 "  show [IF] [--json] [--pretty] [--watch [SEC]]\n"
 "  policy load OBJ [--pin DIR] | policy unload NAME|--all [--pin DIR]\n"

@@ -100,6 +100,43 @@ int mp_attach(struct ynl_sock *ys, int ifindex, const char *policy,
 	return err ? -ys->err.code : 0;
 }
 
+int mp_replace_policy(struct ynl_sock *ys, int ifindex, const char *policy,
+		      const unsigned int *qs, unsigned int nq)
+{
+	struct bpf_mp_replace_req *req = bpf_mp_replace_req_alloc();
+	int err;
+
+	bpf_mp_replace_req_set_ifindex(req, ifindex);
+	__bpf_mp_replace_req_set_queue_id(req, queue_ids(qs, nq), nq);
+	bpf_mp_replace_req_set_policy(req, policy);
+	err = bpf_mp_replace(ys, req);
+	bpf_mp_replace_req_free(req);
+	return err ? -ys->err.code : 0;
+}
+
+int mp_queue_policy(struct ynl_sock *ys, int ifindex, unsigned int q,
+		    char *buf, size_t len)
+{
+	struct bpf_mp_queue_get_req_dump *req;
+	struct bpf_mp_queue_get_list *list;
+	int found = -1;
+
+	buf[0] = '\0';
+	req = bpf_mp_queue_get_req_dump_alloc();
+	bpf_mp_queue_get_req_dump_set_ifindex(req, ifindex);
+	list = bpf_mp_queue_get_dump(ys, req);
+	bpf_mp_queue_get_req_dump_free(req);
+	if (!list)
+		return -1;
+	ynl_dump_foreach(list, it)
+		if (it->_count.queue_id && it->queue_id[0] == q && it->policy) {
+			snprintf(buf, len, "%s", it->policy);
+			found = 0;
+		}
+	bpf_mp_queue_get_list_free(list);
+	return found;
+}
+
 int mp_detach(struct ynl_sock *ys, int ifindex, const unsigned int *qs,
 	      unsigned int nq)
 {

@@ -4,6 +4,7 @@
 #define BPFMP_MP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <ynl.h>
 
 #include "bpf-mp-user.h"
@@ -26,6 +27,12 @@ int mp_attach(struct ynl_sock *ys, int ifindex, const char *policy,
 	      const unsigned int *qs, unsigned int nq, int dmabuf, bool strict);
 int mp_detach(struct ynl_sock *ys, int ifindex, const unsigned int *qs,
 	      unsigned int nq);
+/* Swap the policy of attached queues in place (bpf-mp replace). */
+int mp_replace_policy(struct ynl_sock *ys, int ifindex, const char *policy,
+		      const unsigned int *qs, unsigned int nq);
+/* The policy name of attached queue @q in @buf; 0, or -1 if not attached. */
+int mp_queue_policy(struct ynl_sock *ys, int ifindex, unsigned int q,
+		    char *buf, size_t len);
 /* Counters of queue @q, or a zeroed struct (ifindex 0) if not attached. */
 struct bpf_mp_queue_get_rsp mp_queue_stats(struct ynl_sock *ys, int ifindex,
 					   unsigned int q);

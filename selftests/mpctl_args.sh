@@ -59,6 +59,7 @@ check_with() {
 
 check 0 ''				--help
 check_out 0 '[--flow tcp:PORT]'		--help
+check_out 0 'attach IF --queues LIST --policy NAME --replace' --help
 check_out 0 'policy unload NAME|--all'	--help
 check 0 ''				attach --help
 check_out 0 '(K, M, G, T'		attach --help
@@ -82,6 +83,15 @@ check 2 'not a file descriptor number'	attach lo --queues 0 --policy p --dmabuf-
 check 2 "unknown option '--bogus'"	attach lo --queues 0 --policy p --bogus
 check 2 '--queues needs a value'	attach lo --queues
 check 2 '--strict takes no value'	attach lo --queues 0 --policy p --strict=1
+# --replace changes the policy only: what the attach set up stays
+check 2 '--udmabuf cannot go with it'	attach lo --queues 0 --policy p --replace --udmabuf 4M
+check 2 '--dmabuf-fd cannot go with it'	attach lo --queues 0 --policy p --replace --dmabuf-fd 3
+check 2 '--strict cannot go with it'	attach lo --queues 0 --policy p --replace --strict
+check 2 '--flow cannot go with it'	attach lo --queues 0 --policy p --replace --flow tcp:5201
+check 2 '--policy is required'		attach lo --queues 0 --replace
+check 2 '--replace takes no value'	attach lo --queues 0 --policy p --replace=1
+check 1 'nosuch0: no such interface'	attach nosuch0 --queues 0 --policy p --replace
+check_out 0 'swap the policy of attached queues in place' attach --help
 # --strict only changes what exhausted device memory does: refused without it
 check 2 '--strict needs device memory (--dmabuf-fd N or --udmabuf SIZE)' \
 	attach lo --queues 0 --policy p --strict

@@ -73,7 +73,8 @@ completion_verbs() {
 
 completion_options() {
 	local m=$1
-	want "$(comp "$m" attach lo --)" --queues --policy --dmabuf-fd --udmabuf --strict --flow &&
+	want "$(comp "$m" attach lo --)" --queues --policy --dmabuf-fd --udmabuf --strict --flow --replace &&
+		exactly "$(comp "$m" attach lo --r)" --replace &&
 		exactly "$(comp "$m" show --p)" --pretty &&
 		exactly "$(comp "$m" xdp attach lo --p)" --port --prog &&
 		exactly "$(comp "$m" attach lo --flow '')" tcp:

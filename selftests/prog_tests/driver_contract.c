@@ -5,7 +5,9 @@
  * the queues of one attach share a DMA device; a host pool that does not
  * match the payload pool is refused; a policy's init() runs before the
  * queue is live and can refuse it, and every init is paired with one
- * release, across unregister and re-register; the policy-get dump counts
+ * release, across unregister, re-register and a policy replaced in place
+ * under traffic (no select outside init..release, no refill without a
+ * policy, all or nothing); the policy-get dump counts
  * per netns; a queue keeps its identity when its device changes netns;
  * XDP hints count on the queue a frame arrived on, exactly, and never
  * from a cpumap program or BPF_PROG_RUN.
@@ -25,6 +27,7 @@
 #include "test_progs.h"
 #include "mp_lifecycle.skel.h"
 #include "mp_policies.skel.h"
+#include "mp_replace.skel.h"
 #include "xdp_hint_paths.skel.h"
 
 #define NQ	4
@@ -196,6 +199,114 @@ static void init_release_pairs(struct dc *d)
 	bpf_link__destroy(link);
 out:
 	mp_lifecycle__destroy(skel);
+}
+
+/* Every queue's no-policy and invalid-verdict fallbacks, summed. */
+static long long no_policy_fallbacks(struct dc *d)
+{
+	struct bpf_mp_queue_get_rsp s;
+	long long n = 0;
+	unsigned int q;
+
+	for (q = 0; q < NQ; q++) {
+		s = mp_queue_stats(d->ys, d->ifindex, q);
+		n += s.fallback_no_policy + s.fallback_invalid;
+	}
+	return n;
+}
+
+static bool policy_is(struct dc *d, unsigned int q, const char *want)
+{
+	char name[16];
+
+	if (mp_queue_policy(d->ys, d->ifindex, q, name, sizeof(name)) ||
+	    strcmp(name, want)) {
+		fprintf(stderr, "queue %u: policy \"%s\", wanted \"%s\"\n", q, name, want);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * replace: four queues swapped between rep_host and rep_dev over and over
+ * while UDP traffic refills them: every swap succeeds, no select runs on
+ * a queue its policy has not inited or has released, no refill goes
+ * without a policy, and init/release pair up.  Then the refusals, which
+ * change nothing: an unknown name, a queue not attached.
+ */
+#define SWAPS	40
+static void replace_in_place(struct dc *d)
+{
+	static const unsigned int q012[] = { 0, 1, 2 }, q3[] = { 3 };
+	struct mp_replace *skel = mp_replace__open_and_load();
+	struct bpf_link *host = NULL, *dev = NULL;
+	int i, swaps, failed = 0;
+
+	if (!ASSERT_OK_PTR(skel, "load mp_replace"))
+		return;
+	host = bpf_map__attach_struct_ops(skel->maps.rep_host);
+	dev = bpf_map__attach_struct_ops(skel->maps.rep_dev);
+	if (!ASSERT_OK_PTR(host, "register rep_host") || !ASSERT_OK_PTR(dev, "register rep_dev"))
+		goto out;
+	if (!ASSERT_OK(mp_attach(d->ys, d->ifindex, "rep_host", all_q, NQ, -1, false),
+		       "attach rep_host"))
+		goto out;
+	/* datagrams until told to stop, spread over the queues by RSS; the
+	 * swaps start once they refill the queues
+	 */
+	ASSERT_OK(test__sh("(" IN_TX "sh -c 'while :; do " STREAM " udp " NSIM_RX_IP
+			   " 5530 64; done' >/dev/null 2>&1 & echo $! >/tmp/replace_udp.pid)"),
+		  "start traffic");
+	for (i = 0; i < 300 && !skel->data_rep->host_selects; i++)
+		usleep(100000);
+	ASSERT_GT(skel->data_rep->host_selects, 0, "traffic refills the queues");
+	/* a pause on each policy, so that both serve refills in between */
+	for (i = 0; i < SWAPS; i++) {
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ);
+		usleep(20000);
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_host", all_q, NQ);
+		usleep(20000);
+	}
+	/* traffic on rep_dev at least once, if the pauses were too short */
+	for (i = 0; i < 20 && !skel->data_rep->dev_selects; i++) {
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ);
+		usleep(200000);
+		failed += !!mp_replace_policy(d->ys, d->ifindex, "rep_host", all_q, NQ);
+	}
+	swaps = SWAPS + i;
+	test__sh("kill $(cat /tmp/replace_udp.pid); rm -f /tmp/replace_udp.pid");
+	ASSERT_EQ(failed, 0, "every replace succeeded");
+	ASSERT_GT(skel->data_rep->dev_selects, 0, "rep_dev selected");
+	ASSERT_EQ(skel->data_rep->host_unowned, 0, "no rep_host select outside init..release");
+	ASSERT_EQ(skel->data_rep->dev_unowned, 0, "no rep_dev select outside init..release");
+	ASSERT_EQ(no_policy_fallbacks(d), 0, "no refill without a policy");
+	ASSERT_EQ(skel->data_rep->host_inits, NQ * (swaps + 1), "rep_host init per swap");
+	ASSERT_EQ(skel->data_rep->host_releases, NQ * swaps, "rep_host release per swap");
+	ASSERT_EQ(skel->data_rep->dev_inits, NQ * swaps, "rep_dev init per swap");
+	ASSERT_EQ(skel->data_rep->dev_releases, NQ * swaps, "rep_dev release per swap");
+
+	/* the refusals leave every queue on rep_host, with no init run */
+	ASSERT_EQ(mp_replace_policy(d->ys, d->ifindex, "t_nosuch", all_q, NQ), -ENOENT,
+		  "replace to an unregistered name");
+	ASSERT_TRUE(extack_has(d, "no bpf_mp_ops policy registered under this name"),
+		    "extack: not registered");
+	ASSERT_OK(mp_detach(d->ys, d->ifindex, q3, 1), "detach queue 3");
+	ASSERT_EQ(mp_replace_policy(d->ys, d->ifindex, "rep_dev", all_q, NQ), -ENOENT,
+		  "replace with a queue not attached");
+	ASSERT_TRUE(extack_has(d, "queue 3 is not attached"), "extack names the queue");
+	ASSERT_EQ(skel->data_rep->dev_inits, NQ * swaps, "no init for a refused request");
+	ASSERT_TRUE(policy_is(d, 0, "rep_host") && policy_is(d, 2, "rep_host"),
+		    "queues keep their policy");
+	/* the policy the queues have: nothing happens */
+	ASSERT_OK(mp_replace_policy(d->ys, d->ifindex, "rep_host", q012, 3), "replace to itself");
+	ASSERT_EQ(skel->data_rep->host_inits, NQ * (swaps + 1), "no init for the same policy");
+	ASSERT_OK(mp_detach(d->ys, d->ifindex, q012, 3), "detach");
+	ASSERT_EQ(skel->data_rep->host_inits, skel->data_rep->host_releases,
+		  "every rep_host init released");
+out:
+	bpf_link__destroy(dev);
+	bpf_link__destroy(host);
+	mp_replace__destroy(skel);
 }
 
 /* Policies are global; the queues policy-get counts are the caller's netns's. */
@@ -380,6 +491,7 @@ void test_driver_contract(void)
 	SUBTEST(dma_dev_per_queue, &d);
 	SUBTEST(host_pool_mismatch, &d);
 	SUBTEST(init_release_pairs, &d);
+	SUBTEST(replace_in_place, &d);
 	SUBTEST(policy_users_per_netns, &d);
 	SUBTEST(hints_only_from_rx_queues, &d);
 	/* last: the device comes back with another ifindex and no address */

@@ -143,6 +143,14 @@ static void attach_start(struct nm *m, bool ifindex, bool policy)
 		put_attr(&m->r, BPF_MP_A_QUEUE_POLICY, "t_upper", 8);
 }
 
+/* A replace request for queues to be added, to t_upper. */
+static void replace_start(struct nm *m)
+{
+	start(&m->r, BPF_MP_CMD_REPLACE);
+	put_u32(&m->r, BPF_MP_A_QUEUE_IFINDEX, m->ifindex);
+	put_attr(&m->r, BPF_MP_A_QUEUE_POLICY, "t_upper", 8);
+}
+
 static void malformed(struct nm *m)
 {
 	char longname[17] = "0123456789abcdef";
@@ -207,6 +215,29 @@ static void malformed(struct nm *m)
 	start(&m->r, BPF_MP_CMD_DETACH);
 	put_u32(&m->r, BPF_MP_A_QUEUE_IFINDEX, m->ifindex);
 	expect(m, "detach without queue-id", EINVAL, "no queue-id given");
+
+	/* replace: only what it changes (its per-op policy ends at policy),
+	 * and only for attached queues
+	 */
+	start(&m->r, BPF_MP_CMD_REPLACE);
+	put_u32(&m->r, BPF_MP_A_QUEUE_IFINDEX, m->ifindex);
+	put_u32(&m->r, BPF_MP_A_QUEUE_QUEUE_ID, 0);
+	expect(m, "replace without policy", EINVAL, NULL);
+	ASSERT_EQ(m->r.miss_type, BPF_MP_A_QUEUE_POLICY, "missing attribute named");
+
+	replace_start(m);
+	put_u32(&m->r, BPF_MP_A_QUEUE_QUEUE_ID, 0);
+	put_u32(&m->r, BPF_MP_A_QUEUE_DMABUF_FD, 0);
+	expect(m, "replace with a dmabuf-fd", EINVAL, "Unknown attribute type");
+
+	replace_start(m);
+	put_u32(&m->r, BPF_MP_A_QUEUE_QUEUE_ID, 0);
+	put_u32(&m->r, BPF_MP_A_QUEUE_FLAGS, BPF_MP_ATTACH_FLAGS_STRICT);
+	expect(m, "replace with flags", EINVAL, "Unknown attribute type");
+
+	replace_start(m);
+	put_u32(&m->r, BPF_MP_A_QUEUE_QUEUE_ID, 0);
+	expect(m, "replace on a queue not attached", ENOENT, "queue 0 is not attached");
 
 	ASSERT_OK(mp_no_dmabufs_left(), "no dma-buf left");
 }
