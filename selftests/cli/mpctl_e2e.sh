@@ -170,7 +170,7 @@ t detached	json_check ". == []"
 # terminal cuts the lines instead of wrapping them.
 TMUX_WATCH="tmux -L bpfmp_watch -f /dev/null"
 watch_capture() { # JOIN: the pane as text, -J joining wrapped lines
-	$TMUX_WATCH capture-pane -p $1 -t watch
+	$TMUX_WATCH capture-pane -p ${1:-} -t watch
 }
 watch_mix_ok() { # the pane shows all three mixes
 	local out
