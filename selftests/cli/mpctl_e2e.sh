@@ -169,8 +169,9 @@ t detached	json_check ". == []"
 # memory wanted but none bound (every buffer a fallback).  A narrow
 # terminal cuts the lines instead of wrapping them.
 TMUX_WATCH="tmux -L bpfmp_watch -f /dev/null"
-watch_capture() { # JOIN: the pane as text, -J joining wrapped lines
-	$TMUX_WATCH capture-pane -p ${1:-} -t watch
+watch_capture() { # [-J]: the pane as text, -J joining wrapped lines
+	# (-J keeps trailing blanks, which the plain capture drops)
+	$TMUX_WATCH capture-pane -p ${1:-} -t watch | sed 's/ *$//'
 }
 watch_mix_ok() { # the pane shows all three mixes
 	local out
