@@ -182,8 +182,10 @@ watch_mix_ok() { # the pane shows all three mixes
 }
 watch_until() { # the mixes shown within 15 s
 	for _ in $(seq 30); do watch_mix_ok && return 0; sleep 0.5; done
-	echo "the pane, without the three mixes:"
-	watch_capture
+	echo "the pane (blank lines left out), without the three mixes:"
+	watch_capture | grep .
+	$TMUX_WATCH list-panes -t watch -F 'pane dead #{pane_dead} status #{pane_dead_status} #{pane_width}x#{pane_height}'
+	$IN_RX $MPCTL show "$RX_IF" --json | jq -c '.[] | [.queue, .bufs_host, .bufs_device, .fallback_no_device, .fallback_exhausted]'
 	return 1
 }
 watch_mix() {
@@ -218,7 +220,7 @@ watch_mix() {
 	echo "at 50 columns:"
 	echo "$out" | grep -E "^Every|^IF|^MIX|^$RX_IF"
 	[ -z "$(echo "$out" | awk 'length > 50')" ] || { echo "a line is wider than 50"; rc=1; }
-	[ "$out" = "$(watch_capture -J)" ] || { echo "lines wrapped:"; watch_capture -J; rc=1; }
+	[ "$out" = "$(watch_capture -J)" ] || { echo "lines wrapped:"; watch_capture -J | grep .; rc=1; }
 	[ "$(echo "$out" | grep -c '^Every 1s')" = 1 ] || rc=1
 	$TMUX_WATCH kill-server
 	kill "$tx"

@@ -113,8 +113,9 @@ t netdev_queue_get	expect_json "
 	$IN_RX $NETDEV --dump queue-get --json "{\"ifindex\": $IFINDEX}"
 t netdev_queue_get_do	expect_json '.["bpf-mp"] == {} and .dmabuf == '"$DMABUF" \
 	$IN_RX $NETDEV --do queue-get --json "{\"ifindex\": $IFINDEX, \"type\": \"rx\", \"id\": 2}"
-# each bpfmp queue has a host pool and a bpfmp pool: two bpf-mp pools, one
-# of them on the binding; the host pools are plain ones
+# the listed pool of each bpfmp queue is its bpfmp pool (the host payload
+# pool has no .netdev, so it is not listed): two bpf-mp pools, one on the
+# binding; no pool shows a dmabuf without the nest (nothing else is devmem)
 t netdev_page_pool_get	expect_json "
 	[.[] | select(has(\"detach-time\") | not) | select(has(\"bpf-mp\"))] as \$mp |
 	(\$mp | length) == 2 and ([\$mp[] | select(.dmabuf == $DMABUF)] | length) == 1 and
