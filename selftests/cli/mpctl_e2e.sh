@@ -173,16 +173,26 @@ watch_capture() { # [-J]: the pane as text, -J joining wrapped lines
 	# (-J keeps trailing blanks, which the plain capture drops)
 	$TMUX_WATCH capture-pane -p ${1:-} -t watch | sed 's/ *$//'
 }
-watch_mix_ok() { # the pane shows all three mixes
-	local out
-	out=$(watch_capture) || return 1
-	echo "$out" | grep -Eq "^$RX_IF:1 +\[-+\] dev +0% fb +0%" &&
-		echo "$out" | grep -Eq "^$RX_IF:2 +\[#+\] dev 100% fb +0%" &&
-		echo "$out" | grep -Eq "^$RX_IF:3 +\[!+\] dev +0% fb 100%"
-}
-watch_until() { # the mixes shown within 15 s
-	for _ in $(seq 30); do watch_mix_ok && return 0; sleep 0.5; done
-	echo "the pane (blank lines left out), without the three mixes:"
+watch_until() { # each queue's mix shown within 15 s, and never another's
+	local out s1= s2= s3=
+	for _ in $(seq 30); do
+		out=$(watch_capture) || return 1
+		# a refresh can find a queue idle, so not all on one screen
+		echo "$out" | grep -Eq "^$RX_IF:1 +\[-+\] dev +0% fb +0%" && s1=1
+		echo "$out" | grep -Eq "^$RX_IF:2 +\[#+\] dev 100% fb +0%" && s2=1
+		echo "$out" | grep -Eq "^$RX_IF:3 +\[!+\] dev +0% fb 100%" && s3=1
+		# host pages only: never device memory, never a fallback; no
+		# device memory: never a device buffer
+		if echo "$out" | grep -Eq "^$RX_IF:1 +\[[^]]*[#!]" ||
+			echo "$out" | grep -Eq "^$RX_IF:3 +\[[^]]*#"; then
+			echo "a queue shows what it cannot have:"
+			echo "$out" | grep .
+			return 1
+		fi
+		[ "$s1$s2$s3" = 111 ] && return 0
+		sleep 0.5
+	done
+	echo "mixes seen: queue 1 ${s1:-no}, 2 ${s2:-no}, 3 ${s3:-no}; the pane (blank lines left out):"
 	watch_capture | grep .
 	$TMUX_WATCH list-panes -t watch -F 'pane dead #{pane_dead} status #{pane_dead_status} #{pane_width}x#{pane_height}'
 	$IN_RX $MPCTL show "$RX_IF" --json | jq -c '.[] | [.queue, .bufs_host, .bufs_device, .fallback_no_device, .fallback_exhausted]'
@@ -200,7 +210,7 @@ watch_mix() {
 			return 1
 	done
 	# datagrams to the three queues until the test ends
-	$IN_TX sh -c "while :; do for p in 5441 5442 5443; do $STREAM udp $RX_IP \$p 50; done; sleep 0.2; done" \
+	$IN_TX sh -c "while :; do for p in 5441 5442 5443; do $STREAM udp $RX_IP \$p 50; done; sleep 0.1; done" \
 		>/dev/null 2>&1 &
 	tx=$!
 	$TMUX_WATCH kill-server 2>/dev/null
