@@ -510,15 +510,22 @@ static void bpf_mp_pp_destroy(struct page_pool *pool)
 	bpf_mp_queue_put(q);
 }
 
+/*
+ * netdev queue-get (@rxq set) and page-pool-get (@rxq NULL): the provider
+ * is bpfmp (an empty bpf-mp nest, present on host-only queues too) and,
+ * as devmem reports it, the id of the queue's dma-buf binding if it has
+ * one.  The policy and the counters are in the bpf-mp family.
+ */
 static int bpf_mp_pp_nl_fill(void *mp_priv, struct sk_buff *rsp,
 			     struct netdev_rx_queue *rxq)
 {
 	const struct bpf_mp_queue *q = mp_priv;
-	int type = rxq ? NETDEV_A_QUEUE_DMABUF : NETDEV_A_PAGE_POOL_DMABUF;
+	int dmabuf = rxq ? NETDEV_A_QUEUE_DMABUF : NETDEV_A_PAGE_POOL_DMABUF;
+	int nest = rxq ? NETDEV_A_QUEUE_BPF_MP : NETDEV_A_PAGE_POOL_BPF_MP;
 
-	if (!q->binding)
-		return 0;
-	return nla_put_u32(rsp, type, q->binding->devmem->id);
+	if (q->binding && nla_put_u32(rsp, dmabuf, q->binding->devmem->id))
+		return -EMSGSIZE;
+	return nla_put_empty_nest(rsp, nest);
 }
 
 /*

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Exit statuses: every verb returns one of these. */
 enum {
@@ -162,6 +163,38 @@ void json_u64(struct json *j, const char *key, uint64_t val);
 void json_s64(struct json *j, const char *key, int64_t val);
 void json_null(struct json *j, const char *key);
 void json_bool(struct json *j, const char *key, bool val);
+
+/* watch.c: mpctl show --watch's mix of each queue, and a frame that fits. */
+
+#define MIX_HIST	120	/* refreshes a queue's sparkline remembers */
+
+struct mix_queue;
+
+struct mix {
+	struct mix_queue **q;		/* every queue seen, in order seen */
+	unsigned int n, cap;
+	struct mix_queue **shown;	/* this frame's, in the table's order */
+	unsigned int nshown;
+	unsigned int frame;		/* refreshes so far, 1 the first */
+	bool utf8;			/* block characters for the sparkline */
+};
+
+/* Empty, and the locale's character set looked at (LC_CTYPE). */
+void mix_init(struct mix *m);
+void mix_free(struct mix *m);
+/* A new refresh: the queues mix_update() then gets are the ones shown. */
+void mix_frame_begin(struct mix *m);
+/* One queue's counters now, under @label ("eth1:2"); -1: out of memory. */
+int mix_update(struct mix *m, uint32_t ifindex, uint32_t queue,
+	       const char *label, uint64_t bufs_host, uint64_t bufs_dev,
+	       uint64_t fallbacks);
+/* The MIX block of this frame, fitted to @cols columns (0: no limit). */
+void mix_print(struct mix *m, FILE *f, unsigned int cols,
+	       unsigned long interval);
+/* stdout's terminal width (TIOCGWINSZ), else $COLUMNS, else 0. */
+unsigned int term_cols(void);
+/* @buf's lines, each cut at @cols columns (0: whole); UTF-8 aware. */
+void print_clipped(FILE *out, const char *buf, size_t len, unsigned int cols);
 
 /* xdp.c: XDP programs on bpfmp devices. */
 

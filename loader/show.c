@@ -18,7 +18,12 @@ static const char show_usage[] =
 "\n"
 "  --json          a JSON array of objects, one per queue, every counter\n"
 "  --pretty        indented JSON (implies --json)\n"
-"  --watch [SEC]   redraw every SEC seconds (default 1) until interrupted\n"
+"  --watch [SEC]   redraw every SEC seconds (default 1) until interrupted,\n"
+"                  with each queue's mix since the last redraw under the\n"
+"                  table: a bar of its buffers ('#' device memory, '-' host\n"
+"                  pages, '!' fallbacks to host) and a sparkline of the\n"
+"                  device share per redraw; lines cut at the terminal's\n"
+"                  width (or $COLUMNS).  With --json: one array a line\n"
 "\n"
 "Columns: HOST_REFILLS/DEV_REFILLS are refill batches (or parts of split\n"
 "batches) served by host pages/device memory; FALLBACKS sums the buffers\n"
@@ -104,13 +109,14 @@ static bool registered(struct bpf_mp_policy_get_list *pl,
 	return false;
 }
 
-static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
-			struct bpf_mp_policy_get_list *pl, struct tun_cache *tc)
+static void print_table(FILE *out, struct bpf_mp_queue_get_rsp **qs,
+			unsigned int n, struct bpf_mp_policy_get_list *pl,
+			struct tun_cache *tc)
 {
 	struct xdp_cache xc = {};
 	bool unreg = false;
 
-	printf("%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %-22s  %s\n",
+	fprintf(out, "%-15s %5s  %-15s %12s %12s %10s %11s %11s %15s  %-6s  %-22s  %s\n",
 	       "IF", "QUEUE", "POLICY", "HOST_REFILLS", "DEV_REFILLS",
 	       "FALLBACKS", "HINTS_HOST", "HINTS_DEV", "DEV_FREE/TOTAL",
 	       "FLAGS", "XDP", "TUNABLES");
@@ -140,7 +146,7 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 			snprintf(xdp, sizeof(xdp), "-");
 		tun_show_queue(tc, q->policy, q->ifindex, queue, NULL, tun,
 			       sizeof(tun));
-		printf("%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %-22s  %s\n",
+		fprintf(out, "%-15s %5u  %-15s %12llu %12llu %10llu %11llu %11llu %15s  %-6s  %-22s  %s\n",
 		       netdev_name(q->ifindex, ifname, sizeof(ifname)), queue,
 		       policy, (unsigned long long)q->refills_host,
 		       (unsigned long long)q->refills_device,
@@ -150,7 +156,7 @@ static void print_table(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 		       flags_str(q->flags, fl, sizeof(fl)), xdp, tun);
 	}
 	if (unreg)
-		printf("* policy not registered: these queues get host pages (fallback-no-policy) until one of that name registers\n");
+		fprintf(out, "* policy not registered: these queues get host pages (fallback-no-policy) until one of that name registers\n");
 }
 
 #define JSON_COUNTER(j, q, field) do {				\
@@ -227,9 +233,31 @@ static void print_json(struct bpf_mp_queue_get_rsp **qs, unsigned int n,
 	json_end_array(&j);
 }
 
-/* One dump, printed.  @ifindex 0: every interface. */
-static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
-		     bool pretty)
+/* Each queue's counters into the --watch picture of the mix. */
+static int mix_add(struct mix *m, struct bpf_mp_queue_get_rsp **qs,
+		   unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct bpf_mp_queue_get_rsp *q = qs[i];
+		uint32_t queue = q->_count.queue_id ? q->queue_id[0] : 0;
+		char ifname[IF_NAMESIZE + 12], label[IF_NAMESIZE + 24];
+
+		snprintf(label, sizeof(label), "%s:%u",
+			 netdev_name(q->ifindex, ifname, sizeof(ifname)), queue);
+		if (mix_update(m, q->ifindex, queue, label, q->bufs_host,
+			       q->bufs_device, fallbacks(q)))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * One dump, printed to @out.  @ifindex 0: every interface.  @mix (the
+ * table only): the queues' recent mix under the table, to @cols columns.
+ */
+static int show_once(FILE *out, struct ynl_sock *ys, unsigned int ifindex,
+		     bool json, bool pretty, struct mix *mix,
+		     unsigned int cols, unsigned long interval)
 {
 	struct bpf_mp_queue_get_req_dump *dreq;
 	struct bpf_mp_queue_get_rsp **sorted;
@@ -274,8 +302,15 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	if (json)
 		print_json(sorted, n, pretty, pl, tc);
 	else
-		print_table(sorted, n, pl, tc);
-	fflush(stdout);
+		print_table(out, sorted, n, pl, tc);
+	if (mix && !json) {
+		mix_frame_begin(mix);
+		if (mix_add(mix, sorted, n))
+			fprintf(stderr, "mpctl: out of memory\n");
+		else
+			mix_print(mix, out, cols, interval);
+	}
+	fflush(out);
 	if (pl)
 		bpf_mp_policy_get_list_free(pl);
 	tun_cache_free(tc);
@@ -283,6 +318,55 @@ static int show_once(struct ynl_sock *ys, unsigned int ifindex, bool json,
 	free(sorted);
 	bpf_mp_queue_get_list_free(qs);
 	return 0;
+}
+
+/*
+ * --watch without --json: every @interval seconds the screen is cleared
+ * and a frame drawn, the table and the mix under it, each line cut to the
+ * terminal's width as it is then, so that a frame never wraps.
+ */
+static int watch_table(struct ynl_sock *ys, unsigned int ifindex,
+		       const char *ifname, unsigned long interval)
+{
+	int rc = MPCTL_OK;
+	struct mix mix;
+
+	mix_init(&mix);
+	for (;;) {
+		struct timespec ts = { .tv_sec = (time_t)interval };
+		unsigned int cols = term_cols();
+		time_t now = time(NULL);
+		size_t len = 0;
+		char stamp[64];
+		char *buf = NULL;
+		FILE *frame;
+		int err;
+
+		frame = open_memstream(&buf, &len);
+		if (!frame) {
+			fprintf(stderr, "mpctl: out of memory\n");
+			rc = MPCTL_FAIL;
+			break;
+		}
+		strftime(stamp, sizeof(stamp), "%F %T", localtime(&now));
+		fprintf(frame, "Every %lus: mpctl show %s    %s\n\n", interval,
+			ifname, stamp);
+		err = show_once(frame, ys, ifindex, false, false, &mix, cols,
+				interval);
+		fclose(frame);
+		if (err) {
+			free(buf);
+			rc = MPCTL_FAIL;
+			break;
+		}
+		fputs("\033[H\033[2J", stdout);
+		print_clipped(stdout, buf, len, cols);
+		fflush(stdout);
+		free(buf);
+		nanosleep(&ts, NULL);
+	}
+	mix_free(&mix);
+	return rc;
 }
 
 int cmd_show(int argc, char **argv)
@@ -334,24 +418,22 @@ int cmd_show(int argc, char **argv)
 		return MPCTL_FAIL;
 	/* the XDP column's lookups: no libbpf chatter in the table */
 	libbpf_log_init(true);
-	for (;;) {
-		struct timespec ts = { .tv_sec = (time_t)interval };
+	if (!interval || json) {
+		/* once, or one JSON array a line: nothing to fit or draw */
+		for (;;) {
+			struct timespec ts = { .tv_sec = (time_t)interval };
 
-		if (interval && !json) {
-			time_t now = time(NULL);
-			char stamp[64];
-
-			strftime(stamp, sizeof(stamp), "%F %T", localtime(&now));
-			printf("\033[H\033[2J" "Every %lus: mpctl show %s    %s\n\n",
-			       interval, npos ? pos[0] : "", stamp);
+			if (show_once(stdout, ys, ifindex, json, pretty, NULL,
+				      0, interval)) {
+				rc = MPCTL_FAIL;
+				break;
+			}
+			if (!interval)
+				break;
+			nanosleep(&ts, NULL);
 		}
-		if (show_once(ys, ifindex, json, pretty)) {
-			rc = MPCTL_FAIL;
-			break;
-		}
-		if (!interval)
-			break;
-		nanosleep(&ts, NULL);
+	} else {
+		rc = watch_table(ys, ifindex, npos ? pos[0] : "", interval);
 	}
 	ynl_sock_destroy(ys);
 	return rc;

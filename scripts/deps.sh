@@ -41,7 +41,7 @@ PKGS=(
 	dwarves ccache python3 python3-yaml python3-jsonschema mandoc
 	clang-19 llvm-19 lld-19
 	qemu-system-x86 busybox-static
-	iproute2 ethtool iperf3 socat iputils-ping jq gnuplot-nox
+	iproute2 ethtool iperf3 socat iputils-ping jq tmux gnuplot-nox
 	libinih-dev
 )
 

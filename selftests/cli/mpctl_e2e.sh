@@ -163,6 +163,82 @@ unregistered() {
 t show_unregistered	unregistered
 t detach	$IN_RX $MPCTL detach "$RX_IF"
 t detached	json_check ". == []"
+# mpctl show --watch in a real terminal (tmux, 160x40, then 50 wide): under
+# the table each queue's mix of the last refresh, with traffic on three
+# static_map queues: 1 host pages (no entry), 2 device memory, 3 device
+# memory wanted but none bound (every buffer a fallback).  A narrow
+# terminal cuts the lines instead of wrapping them.
+TMUX_WATCH="tmux -L bpfmp_watch -f /dev/null"
+watch_capture() { # [-J]: the pane as text, -J joining wrapped lines
+	# (-J keeps trailing blanks, which the plain capture drops)
+	$TMUX_WATCH capture-pane -p ${1:-} -t watch | sed 's/ *$//'
+}
+watch_until() { # each queue's mix shown within 15 s, and never another's
+	local out s1= s2= s3=
+	for _ in $(seq 30); do
+		out=$(watch_capture) || return 1
+		# a refresh can find a queue idle, so not all on one screen
+		echo "$out" | grep -Eq "^$RX_IF:1 +\[-+\] dev +0% fb +0%" && s1=1
+		echo "$out" | grep -Eq "^$RX_IF:2 +\[#+\] dev 100% fb +0%" && s2=1
+		echo "$out" | grep -Eq "^$RX_IF:3 +\[!+\] dev +0% fb 100%" && s3=1
+		# host pages only: never device memory, never a fallback; no
+		# device memory: never a device buffer
+		if echo "$out" | grep -Eq "^$RX_IF:1 +\[[^]]*[#!]" ||
+			echo "$out" | grep -Eq "^$RX_IF:3 +\[[^]]*#"; then
+			echo "a queue shows what it cannot have:"
+			echo "$out" | grep .
+			return 1
+		fi
+		[ "$s1$s2$s3" = 111 ] && return 0
+		sleep 0.5
+	done
+	echo "mixes seen: queue 1 ${s1:-no}, 2 ${s2:-no}, 3 ${s3:-no}; the pane (blank lines left out):"
+	watch_capture | grep .
+	$TMUX_WATCH list-panes -t watch -F 'pane dead #{pane_dead} status #{pane_dead_status} #{pane_width}x#{pane_height}'
+	$IN_RX $MPCTL show "$RX_IF" --json | jq -c '.[] | [.queue, .bufs_host, .bufs_device, .fallback_no_device, .fallback_exhausted]'
+	return 1
+}
+watch_mix() {
+	local rc=0 out tx q
+	$IN_RX $MPCTL attach "$RX_IF" --queues 1 --policy static_map >/dev/null &&
+		$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map --udmabuf 16M >/dev/null &&
+		$IN_RX $MPCTL attach "$RX_IF" --queues 3 --policy static_map >/dev/null &&
+		$IN_RX $MPCTL policy set static_map "$RX_IF:2=device" "$RX_IF:3=device" >/dev/null ||
+		return 1
+	for q in 1 2 3; do
+		$IN_RX ethtool -N "$RX_IF" flow-type udp4 dst-port $((5440 + q)) action $q >/dev/null ||
+			return 1
+	done
+	# datagrams to the three queues until the test ends
+	$IN_TX sh -c "while :; do for p in 5441 5442 5443; do $STREAM udp $RX_IP \$p 50; done; sleep 0.1; done" \
+		>/dev/null 2>&1 &
+	tx=$!
+	$TMUX_WATCH kill-server 2>/dev/null
+	$TMUX_WATCH new-session -d -s watch -x 160 -y 40 -c "$PWD" \
+		"env LC_ALL=C $IN_RX $MPCTL show $RX_IF --watch 1" \; \
+		set-option -g status off \; set-option -g remain-on-exit on ||
+		rc=1
+	watch_until || rc=1
+	out=$(watch_capture)
+	echo "$out" | grep -E "^Every|^MIX|^$RX_IF:"
+	[[ $(echo "$out" | head -n 1) == "Every 1s: mpctl show $RX_IF "* ]] || rc=1
+	# narrow: every line cut at 50 columns, none wrapped, the bars still there
+	$TMUX_WATCH resize-window -t watch -x 50 -y 40 || rc=1
+	sleep 2.5
+	watch_until || rc=1
+	out=$(watch_capture)
+	echo "at 50 columns:"
+	echo "$out" | grep -E "^Every|^IF|^MIX|^$RX_IF"
+	[ -z "$(echo "$out" | awk 'length > 50')" ] || { echo "a line is wider than 50"; rc=1; }
+	[ "$out" = "$(watch_capture -J)" ] || { echo "lines wrapped:"; watch_capture -J | grep .; rc=1; }
+	[ "$(echo "$out" | grep -c '^Every 1s')" = 1 ] || rc=1
+	$TMUX_WATCH kill-server
+	kill "$tx"
+	wait "$tx" 2>/dev/null
+	$IN_RX $MPCTL detach "$RX_IF" >/dev/null || rc=1
+	return $rc
+}
+t show_watch_mix	watch_mix
 unload_all() {
 	local out
 	out=$($MPCTL policy unload --all) || return 1
