@@ -27,7 +27,8 @@ CLI_SUITES="mpctl_args mpctl_e2e devmem_e2e xdp_e2e apply own_policy installed f
 if [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
 	sfx=.$drv
-	CLI_SUITES="devmem_e2e xdp_e2e"
+	# xdp_e2e first: devmem_e2e ends by removing the receiving NIC (device_removed)
+	CLI_SUITES="xdp_e2e devmem_e2e"
 fi
 cli_selected() { # suite
 	local item IFS=,

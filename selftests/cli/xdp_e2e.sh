@@ -176,8 +176,12 @@ gro_frag_list() {
 	$IN_RX ip addr add $RX_IP/24 dev mv0 &&
 	$IN_RX ip link set mv0 up &&
 	$IN_TX ip neigh flush all &&
-	bpftool prog load $GRO_OBJ $GRO_PIN type xdp &&
-	$IN_RX ip link set dev mv0 xdpgeneric pinned $GRO_PIN || return 1
+	# "ip netns exec" mounts a sysfs of its own, without the bpffs: load,
+	# pin and attach in one shell of the receiver's netns on a bpffs of
+	# its own (the attachment keeps the program when the shell is gone)
+	$IN_RX sh -c "mount -t bpf bpf /sys/fs/bpf &&
+		bpftool prog load $GRO_OBJ $GRO_PIN type xdp &&
+		ip link set dev mv0 xdpgeneric pinned $GRO_PIN" || return 1
 	drops0=$($IN_RX cat /sys/class/net/mv0/statistics/rx_dropped)
 	# strict: every frag is device memory, as the program assumes
 	devrx_start 5790 --size 16M --expect $HALF -- \
@@ -196,7 +200,6 @@ gro_frag_list() {
 }
 gro_off() {
 	$IN_RX ip link del mv0
-	rm -f $GRO_PIN
 	$IN_RX ip addr add $RX_IP/24 dev "$RX_IF" 2>/dev/null
 	$IN_RX $MPCTL policy set static_map "$RX_IF:$DQ=host" >/dev/null
 	detach
