@@ -188,9 +188,10 @@ gro_frag_list() {
 		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map --strict || return 1
 	send 5790 $HALF || { kill $DEVRX_PID; bad=1; }
 	devrx_wait 5790 && ok_line 5790 || bad=1
+	# the counts, kept where the host can read them whether or not it fails
 	for f in frames merged max_len over_frags tail_read shrunk shrink_err below_data shrink_bad; do
 		echo "$f $(gro_bss $f)"
-	done
+	done | tee build/xdp_gro_frags.counts
 	echo "mv0 rx_dropped +$(($($IN_RX cat /sys/class/net/mv0/statistics/rx_dropped) - drops0))"
 	[ "$bad" = 0 ] && [ "$(gro_bss merged)" -gt 0 ] && [ "$(gro_bss shrunk)" -gt 0 ] &&
 	for f in over_frags tail_read shrink_err below_data shrink_bad; do

@@ -8,7 +8,7 @@
  * by "all but the Ethernet header" would move data_end below data.
  *
  * Loaded by bpftool and attached with "ip link ... xdpgeneric", so what the
- * test sets (port, frame_max, shrink_budget) lives in .data, and what it
+ * test sets (port, frame_max, frag_max, shrink_min, shrink_budget) lives in .data, and what it
  * reads in .bss, both readable by "bpftool map dump".
  */
 #include "bpf_mp.bpf.h"
@@ -18,10 +18,10 @@ char _license[] SEC("license") = "GPL";
 #define ETH_P_IP	0x0800
 #define ETH_HLEN	14
 #define EFAULT		14
-#define RX_BUF_SIZE	4096	/* the largest RX payload buffer: one net_iov */
-
 __u32 port = 5790;		/* TCP destination port of the stream */
 __u32 frame_max = 1514;		/* one frame at the MTU: longer is GRO */
+__u32 frag_max = 1460;		/* payload of one frame at the MTU: one frag */
+__u32 shrink_min = 11584;	/* cut only GRO skbs of 8 full frames or more */
 __u32 shrink_budget = 32;	/* frames still to cut */
 
 __u64 frames;		/* TCP to port with device frags */
@@ -92,13 +92,14 @@ int xdp_gro_frags(struct xdp_md *ctx)
 		__sync_fetch_and_add(&merged, 1);
 	if (len > max_len)
 		max_len = len;
-	if (len - linear > (__u64)nd * RX_BUF_SIZE)
+	/* each frag is one frame's payload: more is a frag_list XDP cannot see */
+	if (len - linear > (__u64)nd * frag_max)
 		__sync_fetch_and_add(&over_frags, 1);
 	/* every frag is device memory: the last byte cannot be read */
 	if (bpf_xdp_load_bytes(ctx, len - 1, &byte, 1) != -EFAULT)
 		__sync_fetch_and_add(&tail_read, 1);
 
-	if (shrink_budget && !(++nth % 2)) {
+	if (shrink_budget && len >= shrink_min && !(++nth % 2)) {
 		shrink_budget--;
 		cut(ctx, len, linear);
 	}
