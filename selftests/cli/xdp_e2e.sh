@@ -182,6 +182,12 @@ gro_frag_list() {
 	$IN_RX sh -c "mount -t bpf bpf /sys/fs/bpf &&
 		bpftool prog load $GRO_OBJ $GRO_PIN type xdp &&
 		ip link set dev mv0 xdpgeneric pinned $GRO_PIN" || return 1
+	# QEMU's model interrupts per frame and GRO sees two or three frames
+	# per NAPI poll: throttle the interrupts (10 ms) and keep GRO open
+	# across polls (2 ms) so GRO skbs fill their frags and would chain more
+	$IN_RX ethtool -C "$RX_IF" rx-usecs 10000 &&
+	$IN_RX sh -c "echo 2000000 >/sys/class/net/$RX_IF/gro_flush_timeout &&
+		echo 100 >/sys/class/net/$RX_IF/napi_defer_hard_irqs" || return 1
 	drops0=$($IN_RX cat /sys/class/net/mv0/statistics/rx_dropped)
 	# strict: every frag is device memory, as the program assumes
 	devrx_start 5790 --size 16M --expect $HALF -- \
@@ -200,6 +206,9 @@ gro_frag_list() {
 	[ "$($IN_RX cat /sys/class/net/mv0/statistics/rx_dropped)" = "$drops0" ]
 }
 gro_off() {
+	$IN_RX ethtool -C "$RX_IF" rx-usecs 3
+	$IN_RX sh -c "echo 0 >/sys/class/net/$RX_IF/gro_flush_timeout;
+		echo 0 >/sys/class/net/$RX_IF/napi_defer_hard_irqs"
 	$IN_RX ip link del mv0
 	$IN_RX ip addr add $RX_IP/24 dev "$RX_IF" 2>/dev/null
 	$IN_RX $MPCTL policy set static_map "$RX_IF:$DQ=host" >/dev/null
