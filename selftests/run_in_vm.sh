@@ -69,8 +69,7 @@ SPLATS='WARNING:|BUG:|Oops|general protection fault|KASAN:|UBSAN:|possible circu
 # devices, network namespaces (global counts, "name=N" words).
 held() {
 	echo "dma-bufs=$(awk '/^Total/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null)" \
-		"bpf-progs=$(bpftool prog list 2>/dev/null | grep -c '^[0-9]')" \
-		"bpf-maps=$(bpftool map list 2>/dev/null | grep -c '^[0-9]')" \
+		"$(build/selftests/nltool bpf-count)" \
 		"netdevsim=$(ls /sys/bus/netdevsim/devices 2>/dev/null | wc -l)" \
 		"netns=$(ip netns list 2>/dev/null | wc -l)"
 }
@@ -88,7 +87,7 @@ grown() {
 # or exits non-zero with no failure counted, is a named failure, and so is
 # one that leaves a splat in the kernel log or objects behind.
 cli() { # name script [args...]
-	local name=$1 log before after left
+	local name=$1 log before left end
 	shift
 	log=$results/$name.log
 	echo "-- $name --"
@@ -99,12 +98,12 @@ cli() { # name script [args...]
 	cat "$log"
 	summary "$name" "$log"
 	read -r p k f <"$results/$name.summary"
-	# page pools and sockets let go of dma-bufs asynchronously: give it time
-	for _ in $(seq 40); do
-		after=$(held)
-		left=$(grown "$before" "$after")
-		[ -z "$left" ] && break
-		sleep 0.5
+	# page pools and sockets let go of dma-bufs asynchronously: 20 s
+	end=$(($(date +%s) + 20))
+	while :; do
+		left=$(grown "$before" "$(held)")
+		[ -z "$left" ] || [ "$(date +%s)" -ge "$end" ] && break
+		sleep 1
 	done
 	if [ -n "$left" ]; then
 		echo "#- $name:FAIL (left behind: $(echo "$left" | tr '\n' ' '))" | tee -a "$log"
