@@ -13,6 +13,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${BPFMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bpfmp}
 debug=${DEBUG:-0}
 [ "$debug" = 0 ] && flavour=base || flavour=debug
+# BPFMP_NOMP=1: the same tree with CONFIG_BPF_MEM_PROVIDER=n, to show the
+# drivers build and run without bpfmp (make kernel-nomp)
+[ "${BPFMP_NOMP:-0}" = 0 ] || flavour=nomp
 src=$cache/linux
 out=$cache/out-$flavour
 jobs=${JOBS:-3}
@@ -116,6 +119,7 @@ copy_if_changed() {
 configure() {
 	local frags=("$top/kernel/config/base.config")
 	[ "$flavour" = debug ] && frags+=("$top/kernel/config/debug.config")
+	[ "$flavour" = nomp ] && frags+=("$top/kernel/config/nomp.config")
 	local id
 	id=$(cat "${frags[@]}" | sha256sum | cut -d' ' -f1)
 	if [ -f "$out/.config" ] && [ "$(cat "$out/.bpfmp-config" 2>/dev/null)" = "$id" ]; then
@@ -175,6 +179,7 @@ inputs_id() {
 		cat "$top/kernel/config/base.config" "$top/kernel/bpf_mem_provider.c" \
 			"$top/kernel/bpf_mp.h" "$top/kernel/specs/bpf-mp.yaml"
 		[ "$flavour" = debug ] && cat "$top/kernel/config/debug.config"
+		[ "$flavour" = nomp ] && cat "$top/kernel/config/nomp.config"
 		gitk rev-parse HEAD
 		gitk status --porcelain --untracked-files=no
 	} | sha256sum | cut -d' ' -f1

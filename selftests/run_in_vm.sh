@@ -12,7 +12,8 @@ rc=0
 summary() { # suite log
 	awk '/^Summary:/ { print $2, $4, $6 }' "$2" | tail -n1 >"$results/$1.summary"
 	[ -s "$results/$1.summary" ] || {
-		echo "#- $1:FAIL (no Summary line: the suite died early)"
+		# in the log too, where make test's failures block looks
+		echo "#- $1:FAIL (no Summary line: the suite died early)" | tee -a "$2"
 		echo "0 0 1" >"$results/$1.summary"
 		rc=1
 	}
@@ -27,15 +28,18 @@ CLI_SUITES="mpctl_args mpctl_e2e ynl devmem_e2e replace xdp_e2e apply own_policy
 if [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
 	sfx=.$drv
-	# replace first: devmem_e2e's device_removed unplugs the receiving NIC
-	CLI_SUITES="replace devmem_e2e"
+	# devmem_e2e last: its device_removed unplugs the receiving NIC
+	CLI_SUITES="replace xdp_e2e devmem_e2e"
 fi
+# the harness's own suites (scripts/tests/harness.sh, culprits_named): a
+# path runs as the suite named after its file
+CLI_SUITES=${BPFMP_CLI_SUITES:-$CLI_SUITES}
 cli_selected() { # suite
 	local item IFS=,
 	[ -n "$filter" ] || return 0
 	for item in $filter; do
 		# shellcheck disable=SC2254 # the item is a glob
-		case $1 in ${item%%/*}) return 0 ;; esac
+		case ${1##*/} in ${item%%/*}) return 0 ;; esac
 	done
 	return 1
 }
@@ -61,30 +65,65 @@ fi
 
 SPLATS='WARNING:|BUG:|Oops|general protection fault|KASAN:|UBSAN:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|rcu_.*detected stall|blocked for more than|kernel BUG at|list_(add|del) corruption|stalled pool shutdown|unregister_netdevice: waiting'
 
+# What a suite must give back: dma-bufs, BPF programs and maps, netdevsim
+# devices, network namespaces (global counts, "name=N" words).
+held() {
+	echo "dma-bufs=$(awk '/^Total/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo 2>/dev/null)" \
+		"$(build/selftests/nltool bpf-count)" \
+		"netdevsim=$(ls /sys/bus/netdevsim/devices 2>/dev/null | wc -l)" \
+		"netns=$(ip netns list 2>/dev/null | wc -l)"
+}
+# held's counts that grew from $1 to $2, as "name before->after"
+grown() {
+	for w in $2; do
+		k=${w%%=*} new=${w#*=}
+		old=$(echo " $1 " | sed -n "s/.* $k=\([0-9]*\) .*/\1/p")
+		[ "${new:-0}" -gt "${old:-0}" ] && echo "$k ${old:-0}->$new"
+	done
+	return 0
+}
+
 # Each CLI suite reports on its own: one that dies before its Summary line,
-# or exits non-zero with no failure counted, is a named failure.
+# or exits non-zero with no failure counted, is a named failure, and so is
+# one that leaves a splat in the kernel log or objects behind.
 cli() { # name script [args...]
-	local name=$1 log
+	local name=$1 log before left end
 	shift
 	log=$results/$name.log
 	echo "-- $name --"
 	mark=$(dmesg | wc -l)
+	before=$(held)
 	bash "$@" >"$log" 2>&1
 	st=$?
 	cat "$log"
 	summary "$name" "$log"
 	read -r p k f <"$results/$name.summary"
+	# page pools and sockets let go of dma-bufs asynchronously: 20 s
+	end=$(($(date +%s) + 20))
+	while :; do
+		left=$(grown "$before" "$(held)")
+		[ -z "$left" ] || [ "$(date +%s)" -ge "$end" ] && break
+		sleep 1
+	done
+	if [ -n "$left" ]; then
+		echo "#- $name:FAIL (left behind: $(echo "$left" | tr '\n' ' '))" | tee -a "$log"
+		f=$((f + 1))
+		echo "$p $k $f" >"$results/$name.summary"
+		rc=1
+	fi
 	# the kernel log the suite added: a splat is the suite's failure
 	splat=$(dmesg | tail -n +$((mark + 1)) | grep -E "$SPLATS")
 	if [ -n "$splat" ]; then
-		echo "#- $name:FAIL (kernel splat during the suite)"
-		echo "$splat" | sed 's/^/    /' | head -n 20
+		{
+			echo "#- $name:FAIL (kernel splat during the suite)"
+			echo "$splat" | sed 's/^/    /' | head -n 20
+		} | tee -a "$log"
 		f=$((f + 1))
 		echo "$p $k $f" >"$results/$name.summary"
 		rc=1
 	fi
 	if [ "$st" -ne 0 ] && [ "$f" = 0 ]; then
-		echo "#- $name:FAIL (exited $st after its summary)"
+		echo "#- $name:FAIL (exited $st after its summary)" | tee -a "$log"
 		echo "0 0 1" >"$results/$name.summary"
 	fi
 	[ "$st" -eq 0 ] || rc=1
@@ -97,6 +136,7 @@ for s in $CLI_SUITES; do
 	case $s in
 	mpctl_args) cli mpctl_args selftests/mpctl_args.sh build/mpctl ;;
 	installed) cli installed selftests/cli/installed.sh "$results" ;;
+	*/*) cli "$(basename "$s" .sh)" "$s" ;;
 	*) cli "$s$sfx" selftests/cli/"$s".sh ;;
 	esac
 done

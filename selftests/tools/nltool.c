@@ -8,16 +8,19 @@
  *        queue Q pool ID inflight N detached D alloc A recycle R
  *   nltool pools-all DEV           every pool of DEV, incl. detached ones
  *   nltool rings DEV               "split S thresh T" (tcp-data-split enum)
+ *   nltool bpf-count               "bpf-progs=N bpf-maps=M": BPF objects now
  *   nltool bind-rx DEV QUEUE --dmabuf-fd N
  *        upstream devmem: bind the dma-buf to QUEUE with netdev bind-rx,
  *        print "bound ID", and keep the binding (it lives as long as the
  *        netlink socket) in a background process until that is killed
  */
+#include <linux/bpf.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <ynl.h>
 
@@ -190,8 +193,32 @@ static int pools(const char *dev, int all)
 	return 0;
 }
 
+/* How many BPF objects of one kind exist (the runner's left-behind gate;
+ * "bpftool prog list" loads a BPF iterator per call, seconds under TCG).
+ */
+static unsigned int bpf_count(int cmd)
+{
+	union bpf_attr attr;
+	unsigned int n = 0;
+	__u32 id = 0;
+
+	for (;;) {
+		memset(&attr, 0, sizeof(attr));
+		attr.start_id = id;
+		if (syscall(__NR_bpf, cmd, &attr, sizeof(attr)))
+			return n;
+		id = attr.next_id;
+		n++;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "bpf-count")) {
+		printf("bpf-progs=%u bpf-maps=%u\n", bpf_count(BPF_PROG_GET_NEXT_ID),
+		       bpf_count(BPF_MAP_GET_NEXT_ID));
+		return 0;
+	}
 	if (argc == 5 && !strcmp(argv[1], "hds"))
 		return hds(argv[2], argv[3], strtoul(argv[4], NULL, 0));
 	if (argc == 3 && !strcmp(argv[1], "pools"))
@@ -205,6 +232,6 @@ int main(int argc, char **argv)
 		return bind_rx(argv[2], strtoul(argv[3], NULL, 0),
 			       strtoul(argv[5], NULL, 0));
 	fprintf(stderr, "usage: nltool hds DEV on|off THRESH | pools[-all] DEV | rings DEV\n"
-		"       nltool bind-rx DEV QUEUE --dmabuf-fd N\n");
+		"       nltool bind-rx DEV QUEUE --dmabuf-fd N | bpf-count\n");
 	return 2;
 }
