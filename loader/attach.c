@@ -38,8 +38,10 @@ static const char attach_usage[] =
 "                   when it is exhausted, instead of using host pages\n"
 "                   (needs --dmabuf-fd or --udmabuf)\n"
 "  --flow tcp:PORT  set the NIC up for the flow: header split on with\n"
-"                   hds-thresh 0 if it is not, and an ntuple rule steering\n"
-"                   TCP/IPv4 to dst-port PORT to the first queue of LIST;\n"
+"                   hds-thresh 0 if it is not, an ntuple rule steering\n"
+"                   TCP/IPv4 to dst-port PORT to the first queue of LIST,\n"
+"                   and with device memory, LIST taken out of the RSS\n"
+"                   indirection table so no other flow lands there;\n"
 "                   'mpctl detach' undoes exactly what this changed\n"
 "  --replace        swap the policy of attached queues in place (above);\n"
 "                   goes with --queues and --policy only\n"
@@ -299,12 +301,20 @@ static void undo_attach(struct ynl_sock *ys, const char *ifname,
  */
 static int flow_finish(struct ynl_sock *ys, const char *ifname,
 		       unsigned int ifindex, const struct queue_list *ql,
-		       const struct flow_spec *flow, struct flow_undo *undo)
+		       const struct flow_spec *flow, struct flow_undo *undo,
+		       bool devmem)
 {
 	struct flow_undo hds = *undo, rule = {};
 	char what[16];
 
 	if (flow_rule_add(ifname, flow->port, ql->ids[0], &rule)) {
+		undo_attach(ys, ifname, ifindex, ql);
+		flow_hds_restore(ifname, undo);
+		return -1;
+	}
+	/* other flows hashed onto a device-memory queue could not be read */
+	if (devmem && rss_exclude(ifname, ifindex, ql)) {
+		flow_rule_del(ifname, &rule);
 		undo_attach(ys, ifname, ifindex, ql);
 		flow_hds_restore(ifname, undo);
 		return -1;
@@ -330,6 +340,7 @@ static void flow_teardown(struct ynl_sock *ys, const char *ifname,
 		if (flow_state_take(ifindex, what, &u))
 			flow_rule_del(ifname, &u);
 	}
+	rss_restore(ifname, ifindex, ql);
 	/* header split is the device's: only once no queue needs it */
 	if (attached_queues(ys, ifname, ifindex, &left))
 		return;
@@ -491,6 +502,23 @@ out:
 		ynl_sock_destroy(ys);
 	free(was);
 	return rc;
+}
+
+/* Device memory on queues RSS still feeds: say what that means. */
+static void rss_warn(const char *ifname, const struct queue_list *ql)
+{
+	struct queue_list fed;
+	char list[128];
+
+	if (rss_feeds(ifname, ql, &fed) || !fed.n) {
+		queue_list_free(&fed);
+		return;
+	}
+	queue_list_format(fed.ids, fed.n, list, sizeof(list));
+	fprintf(stderr, "mpctl: warning: %s queue%s %s still in the RSS indirection table: any flow hashed there lands in device memory and its ordinary reader gets EFAULT; attach with --flow tcp:PORT (which takes %s out of RSS) or set the table with 'ethtool -X %s'\n",
+		ifname, fed.n > 1 ? "s" : "", list, fed.n > 1 ? "them" : "it",
+		ifname);
+	queue_list_free(&fed);
 }
 
 int cmd_attach(int argc, char **argv)
@@ -659,8 +687,11 @@ int cmd_attach(int argc, char **argv)
 		flow_hds_restore(pos[0], &undo);
 		goto out;
 	}
-	if (flow_s && flow_finish(ys, pos[0], ifindex, &ql, &flow, &undo))
+	if (flow_s && flow_finish(ys, pos[0], ifindex, &ql, &flow, &undo,
+				  fd_s || size_s))
 		goto out;
+	if (!flow_s && (fd_s || size_s))
+		rss_warn(pos[0], &ql);
 	attach_report(ys, pos[0], ifindex, &ql, policy, size_s, (int)dmabuf_fd,
 		      opt_val(opts, "--strict"));
 	rc = MPCTL_OK;

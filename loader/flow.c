@@ -40,8 +40,7 @@ int flow_parse(const char *s, struct flow_spec *f, char *err, size_t len)
 	return 0;
 }
 
-/* An ethtool ioctl on @ifname; 0 or -errno. */
-static int ethtool_ioctl(const char *ifname, void *data)
+int ethtool_ioctl(const char *ifname, void *data)
 {
 	struct ifreq ifr = {};
 	int fd, err = 0;
@@ -261,8 +260,8 @@ int flow_rule_del(const char *ifname, const struct flow_undo *u)
  * header split mpctl turned on.  Named by network namespace (ifindexes
  * are per namespace) and ifindex.
  */
-static int state_path(char *buf, size_t len, unsigned int ifindex,
-		      const char *what)
+int flow_state_path(char *buf, size_t len, unsigned int ifindex,
+		    const char *what)
 {
 	struct stat st;
 
@@ -279,7 +278,7 @@ int flow_state_save(unsigned int ifindex, const char *what,
 	char path[256];
 	FILE *f;
 
-	if (state_path(path, sizeof(path), ifindex, what))
+	if (flow_state_path(path, sizeof(path), ifindex, what))
 		return -1;
 	if (mkdir(MPCTL_STATE_DIR, 0755) && errno != EEXIST)
 		goto fail;
@@ -304,7 +303,7 @@ int flow_state_take(unsigned int ifindex, const char *what,
 	char path[256];
 	int found = flow_state_peek(ifindex, what, u);
 
-	if (!state_path(path, sizeof(path), ifindex, what))
+	if (!flow_state_path(path, sizeof(path), ifindex, what))
 		unlink(path);
 	return found;
 }
@@ -318,7 +317,7 @@ int flow_state_peek(unsigned int ifindex, const char *what,
 	FILE *f;
 
 	memset(u, 0, sizeof(*u));
-	if (state_path(path, sizeof(path), ifindex, what))
+	if (flow_state_path(path, sizeof(path), ifindex, what))
 		return 0;
 	f = fopen(path, "re");
 	if (!f)

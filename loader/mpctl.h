@@ -60,6 +60,8 @@ int queue_list_parse(const char *s, struct queue_list *ql, char *err,
 /* {0,1,2,3,5} -> "0-3,5" (truncated to @len). */
 void queue_list_format(const uint32_t *ids, unsigned int n, char *buf,
 		       size_t len);
+/* Add @id, keeping the list sorted and unique; -1 out of memory. */
+int queue_list_add(struct queue_list *ql, uint32_t id);
 void queue_list_free(struct queue_list *ql);
 
 #include "size.h"	/* size_parse(), size_format(), uint_parse() */
@@ -128,6 +130,26 @@ int flow_state_take(unsigned int ifindex, const char *what,
 /* The same without forgetting it. */
 int flow_state_peek(unsigned int ifindex, const char *what,
 		    struct flow_undo *u);
+/* The state file of @ifindex named @what, in this network namespace. */
+int flow_state_path(char *buf, size_t len, unsigned int ifindex,
+		    const char *what);
+/* An ethtool ioctl on @ifname; 0 or -errno. */
+int ethtool_ioctl(const char *ifname, void *data);
+
+/*
+ * rss.c: device-memory queues out of the RSS indirection table.
+ * rss_exclude() takes @ql out (after a --flow attach with device memory)
+ * and remembers the table from before; rss_restore() forgets the detached
+ * @ql and writes that table back once none is left, unless changed since.
+ * rss_feeds() lists the queues of @ql the table points to (-EOPNOTSUPP:
+ * the device has no table).
+ */
+int rss_exclude(const char *ifname, unsigned int ifindex,
+		const struct queue_list *ql);
+int rss_restore(const char *ifname, unsigned int ifindex,
+		const struct queue_list *ql);
+int rss_feeds(const char *ifname, const struct queue_list *ql,
+	      struct queue_list *fed);
 
 /* libbpf_log.c: libbpf's messages. */
 

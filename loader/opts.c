@@ -251,6 +251,25 @@ void queue_list_format(const uint32_t *ids, unsigned int n, char *buf,
 	}
 }
 
+int queue_list_add(struct queue_list *ql, uint32_t id)
+{
+	unsigned int at = 0;
+	uint32_t *ids;
+
+	while (at < ql->n && ql->ids[at] < id)
+		at++;
+	if (at < ql->n && ql->ids[at] == id)
+		return 0;
+	ids = realloc(ql->ids, (ql->n + 1) * sizeof(*ids));
+	if (!ids)
+		return -1;
+	memmove(ids + at + 1, ids + at, (ql->n - at) * sizeof(*ids));
+	ids[at] = id;
+	ql->ids = ids;
+	ql->n++;
+	return 0;
+}
+
 void queue_list_free(struct queue_list *ql)
 {
 	free(ql->ids);

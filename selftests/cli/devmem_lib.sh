@@ -33,8 +33,16 @@ ring_drops() {
 	fi
 }
 
-# What --flow may touch and must give back: header split and ntuple rules.
-nic_state() { $IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"; }
+# What --flow may touch and must give back: header split, ntuple rules and
+# the RSS indirection table (none on e1000e).
+nic_state() {
+	$IN_RX $NLTOOL rings "$RX_IF" && $IN_RX ethtool -n "$RX_IF"
+	$IN_RX ethtool -x "$RX_IF" 2>&1
+}
+# The queues the RSS indirection table points to, one per line, sorted.
+rss_queues() {
+	$IN_RX ethtool -x "$RX_IF" | awk '/^ *[0-9]+:/ { for (i = 2; i <= NF; i++) print $i }' | sort -un
+}
 # A field of queue Q in "mpctl show --json".
 qfield() { # queue field
 	$IN_RX $MPCTL show "$RX_IF" --json | jq -r ".[] | select(.queue == $1) | .$2"
