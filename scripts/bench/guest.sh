@@ -26,7 +26,7 @@ BENCH=/sys/kernel/debug/bpf_mp_bench
 if [ "$mode" = smoke ]; then
 	R_REPS=2 R_BUFS=256 E_REPS=1 E_BYTES=$((2 * MB)) E_UDP=200 S_REPS=1 S_SIZES="1 8" L_REPS=1
 else
-	R_REPS=9 R_BUFS=8192 E_REPS=5 E_BYTES=$((32 * MB)) E_UDP=4000 S_REPS=3 S_SIZES="1 8 64" L_REPS=5
+	R_REPS=9 R_BUFS=8192 E_REPS=3 E_BYTES=$((8 * MB)) E_UDP=2000 S_REPS=3 S_SIZES="1 8 64" L_REPS=3
 fi
 say() { echo "bench: $*" >&2; }
 ns_now() { date +%s%N; }
