@@ -185,6 +185,9 @@ gro_frag_list() {
 	# QEMU's model interrupts per frame and GRO sees two or three frames
 	# per NAPI poll: throttle the interrupts (10 ms) and keep GRO open
 	# across polls (2 ms) so GRO skbs fill their frags and would chain more
+	# and the sender's TSO autosizing sends two or three segments per
+	# burst at TCG's rate: make its bursts 64 segments (QEMU segments them)
+	$IN_TX sysctl -qw net.ipv4.tcp_min_tso_segs=64 &&
 	$IN_RX ethtool -C "$RX_IF" rx-usecs 10000 &&
 	$IN_RX sh -c "echo 2000000 >/sys/class/net/$RX_IF/gro_flush_timeout &&
 		echo 100 >/sys/class/net/$RX_IF/napi_defer_hard_irqs" || return 1
@@ -206,6 +209,7 @@ gro_frag_list() {
 	[ "$($IN_RX cat /sys/class/net/mv0/statistics/rx_dropped)" = "$drops0" ]
 }
 gro_off() {
+	$IN_TX sysctl -qw net.ipv4.tcp_min_tso_segs=2
 	$IN_RX ethtool -C "$RX_IF" rx-usecs 3
 	$IN_RX sh -c "echo 0 >/sys/class/net/$RX_IF/gro_flush_timeout;
 		echo 0 >/sys/class/net/$RX_IF/napi_defer_hard_irqs"
