@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mpctl.h"
@@ -173,6 +174,8 @@ static int state_store(unsigned int ifindex, const struct rss_state *s)
 		unlink(path);
 		return 0;
 	}
+	if (mkdir(MPCTL_STATE_DIR, 0755) && errno != EEXIST)
+		goto fail;
 	f = fopen(path, "we");
 	if (!f)
 		goto fail;
