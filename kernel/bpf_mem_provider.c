@@ -1749,14 +1749,16 @@ struct bpf_mp_bench_variant {
 	unsigned int modes;	/* BIT(enum bpf_mp_bench_mode) */
 };
 
+#define BENCH_WARM_COLD	(BIT(BENCH_STEADY) | BIT(BENCH_COLD))
+
 static const struct bpf_mp_bench_variant bpf_mp_bench_variants[] = {
-	{ "pp_alloc_host",	0, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) | BIT(BENCH_RING) },
-	{ "bpfmp_bpf_host",	2, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
-	{ "bpfmp_c_host",	2, 0, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
-	{ "bpfmp_device",	2, 1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
-	{ "bpfmp_device_1",	2, 1, false, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
-	{ "upstream_devmem",	1, -1, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
-	{ "bpfmp_split",	2, 2, true, BIT(BENCH_STEADY) | BIT(BENCH_COLD) },
+	{ "pp_alloc_host",	0, -1, true, BENCH_WARM_COLD | BIT(BENCH_RING) },
+	{ "bpfmp_bpf_host",	2, -1, true, BENCH_WARM_COLD },
+	{ "bpfmp_c_host",	2, 0, true, BENCH_WARM_COLD },
+	{ "bpfmp_device",	2, 1, true, BENCH_WARM_COLD },
+	{ "bpfmp_device_1",	2, 1, false, BENCH_WARM_COLD },
+	{ "upstream_devmem",	1, -1, true, BENCH_WARM_COLD },
+	{ "bpfmp_split",	2, 2, true, BENCH_WARM_COLD },
 };
 
 static const unsigned int bpf_mp_bench_batches[] = { 1, 16, 64 };
@@ -1826,11 +1828,35 @@ static s64 bpf_mp_bench_cell(struct bpf_mp_bench *b,
 	return done < total ? -ENOMEM : (s64)(t1 - t0);
 }
 
+/* Every batch size of one variant and mode; repeat @r > 0 is reported. */
+static int bpf_mp_bench_mode(struct bpf_mp_bench *b,
+			     const struct bpf_mp_bench_variant *v,
+			     enum bpf_mp_bench_mode m, unsigned int r,
+			     unsigned int total)
+{
+	unsigned int bi;
+
+	for (bi = 0; bi < ARRAY_SIZE(bpf_mp_bench_batches); bi++) {
+		unsigned int batch = bpf_mp_bench_batches[bi];
+		unsigned int n = rounddown(total, batch);
+		s64 ns = bpf_mp_bench_cell(b, v, m, batch, n);
+
+		if (ns < 0)
+			return ns;
+		if (r && b->len < b->size)
+			b->len += scnprintf(b->out + b->len, b->size - b->len,
+					    "%s %s %u %u %lld %u\n", v->name,
+					    bpf_mp_bench_modes[m], batch, r, ns, n);
+		cond_resched();
+	}
+	return 0;
+}
+
 static int bpf_mp_bench_run(struct bpf_mp_bench *b, unsigned int reps,
 			    unsigned int total)
 {
 	struct bpf_mp_ops *bpf_ops;
-	unsigned int r, vi, bi, m;
+	unsigned int r, vi, m;
 	int err = 0;
 
 	mutex_lock(&bpf_mp_mutex);
@@ -1847,26 +1873,9 @@ static int bpf_mp_bench_run(struct bpf_mp_bench *b, unsigned int reps,
 
 			rcu_assign_pointer(b->q->ops, v->ops < 0 ? bpf_ops :
 					   &bpf_mp_bench_ops[v->ops]);
-			for (m = 0; m <= BENCH_RING && !err; m++) {
-				if (!(v->modes & BIT(m)))
-					continue;
-				for (bi = 0; bi < ARRAY_SIZE(bpf_mp_bench_batches); bi++) {
-					unsigned int batch = bpf_mp_bench_batches[bi];
-					s64 ns = bpf_mp_bench_cell(b, v, m, batch,
-								   rounddown(total, batch));
-
-					if (ns < 0) {
-						err = ns;
-						break;
-					}
-					if (r && b->len < b->size)
-						b->len += scnprintf(b->out + b->len, b->size - b->len,
-								    "%s %s %u %u %lld %u\n", v->name,
-								    bpf_mp_bench_modes[m], batch, r,
-								    ns, rounddown(total, batch));
-					cond_resched();
-				}
-			}
+			for (m = 0; m <= BENCH_RING && !err; m++)
+				if (v->modes & BIT(m))
+					err = bpf_mp_bench_mode(b, v, m, r, total);
 		}
 	}
 out:
