@@ -349,6 +349,29 @@ static void flow_teardown(struct ynl_sock *ys, const char *ifname,
 	queue_list_free(&left);
 }
 
+/* A queue-get dump of @ifindex; NULL after printing why. */
+static struct bpf_mp_queue_get_list *queue_dump(struct ynl_sock *ys,
+						const char *ifname,
+						unsigned int ifindex)
+{
+	struct bpf_mp_queue_get_req_dump *dreq;
+	struct bpf_mp_queue_get_list *qs;
+	char err[600];
+
+	dreq = bpf_mp_queue_get_req_dump_alloc();
+	if (!dreq) {
+		fprintf(stderr, "mpctl: out of memory\n");
+		return NULL;
+	}
+	bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
+	qs = bpf_mp_queue_get_dump(ys, dreq);
+	bpf_mp_queue_get_req_dump_free(dreq);
+	if (!qs)
+		fprintf(stderr, "mpctl: %s: list attached queues: %s\n", ifname,
+			nl_strerror(ys, err, sizeof(err)));
+	return qs;
+}
+
 /*
  * The policy of each queue of @ql on @ifindex, from a queue-get dump, in
  * @names (ql->n slots of 16, "" for a queue not attached); -1 if the dump
@@ -358,23 +381,11 @@ static int queue_policies(struct ynl_sock *ys, const char *ifname,
 			  unsigned int ifindex, const struct queue_list *ql,
 			  char (*names)[16])
 {
-	struct bpf_mp_queue_get_req_dump *dreq;
 	struct bpf_mp_queue_get_list *qs;
-	char err[600];
 
-	dreq = bpf_mp_queue_get_req_dump_alloc();
-	if (!dreq) {
-		fprintf(stderr, "mpctl: out of memory\n");
+	qs = queue_dump(ys, ifname, ifindex);
+	if (!qs)
 		return -1;
-	}
-	bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
-	qs = bpf_mp_queue_get_dump(ys, dreq);
-	bpf_mp_queue_get_req_dump_free(dreq);
-	if (!qs) {
-		fprintf(stderr, "mpctl: %s: list attached queues: %s\n", ifname,
-			nl_strerror(ys, err, sizeof(err)));
-		return -1;
-	}
 	for (unsigned int i = 0; i < ql->n; i++)
 		names[i][0] = '\0';
 	ynl_dump_foreach(qs, q) {
@@ -713,24 +724,12 @@ usage:
 static int attached_queues(struct ynl_sock *ys, const char *ifname,
 			   unsigned int ifindex, struct queue_list *ql)
 {
-	struct bpf_mp_queue_get_req_dump *dreq;
 	struct bpf_mp_queue_get_list *qs;
 	unsigned int n = 0;
-	char err[600];
 
-	dreq = bpf_mp_queue_get_req_dump_alloc();
-	if (!dreq) {
-		fprintf(stderr, "mpctl: out of memory\n");
+	qs = queue_dump(ys, ifname, ifindex);
+	if (!qs)
 		return -1;
-	}
-	bpf_mp_queue_get_req_dump_set_ifindex(dreq, ifindex);
-	qs = bpf_mp_queue_get_dump(ys, dreq);
-	bpf_mp_queue_get_req_dump_free(dreq);
-	if (!qs) {
-		fprintf(stderr, "mpctl: %s: list attached queues: %s\n", ifname,
-			nl_strerror(ys, err, sizeof(err)));
-		return -1;
-	}
 	ynl_dump_foreach(qs, q)
 		n++;
 	ql->ids = malloc((n ? n : 1) * sizeof(*ql->ids));
