@@ -1711,7 +1711,7 @@ late_initcall(bpf_mp_init);
  */
 #include <linux/debugfs.h>
 #include <linux/nsproxy.h>
-#include <linux/sched/clock.h>
+#include <linux/timekeeping.h>
 
 #define BPF_MP_BENCH_MAX_BATCH	64
 
@@ -1814,7 +1814,7 @@ static s64 bpf_mp_bench_cell(struct bpf_mp_bench *b,
 
 	bpf_mp_bulk = v->bulk;
 	local_bh_disable();
-	t0 = local_clock();
+	t0 = ktime_get_ns();
 	while (done < total) {
 		got = bpf_mp_bench_fill(b, v, bufs, batch);
 		bpf_mp_bench_return(bufs, got, mode);
@@ -1822,7 +1822,7 @@ static s64 bpf_mp_bench_cell(struct bpf_mp_bench *b,
 			break;
 		done += got;
 	}
-	t1 = local_clock();
+	t1 = ktime_get_ns();
 	local_bh_enable();
 	bpf_mp_bulk = true;
 	return done < total ? -ENOMEM : (s64)(t1 - t0);

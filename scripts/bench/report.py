@@ -77,6 +77,10 @@ class Report:
         rows = read_rows(os.path.join(self.d, 'refill.txt'), [str, str, int, int, int, int])
         if not rows:
             return False
+        if any(r[4] <= 0 for r in rows):
+            # a cell that took "no time": the guest's clock is too coarse
+            print('bench: refill cells of 0 ns: the guest clock cannot time them', file=sys.stderr)
+            return False
         per = defaultdict(dict)   # (variant, mode, batch) -> {rep: ns/buffer}
         for v, mode, batch, rep, ns, bufs in rows:
             per[(v, mode, batch)][rep] = ns / bufs
