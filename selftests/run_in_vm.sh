@@ -23,7 +23,7 @@ summary() { # suite log
 # them all (-t); a CLI suite runs, whole, when an item's NAME matches the
 # suite's name: its tests build on each other, so SUB does not split it.
 filter=${BPFMP_TEST_FILTER:-}
-CLI_SUITES="mpctl_args mpctl_e2e ynl devmem_e2e replace xdp_e2e apply own_policy installed faults readme bench"
+CLI_SUITES="mpctl_args mpctl_e2e ynl devmem_e2e replace xdp_e2e apply own_policy installed faults readme"
 # on a real driver, the suites that run on one
 if [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
