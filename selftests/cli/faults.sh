@@ -4,7 +4,10 @@
 # tokens come back, on a workqueue) racing other attaches, over and over
 # (DEBUG_LIST, and KASAN on the DEBUG kernel, catch a shared list edited
 # without its lock); queue restarts while the reader holds tokens; one
-# binding shared by two queues; privilege and namespaces; churn.
+# binding shared by two queues; privilege and namespaces; allocation
+# failures (fault injection: a refused attach changes nothing, a short
+# refill is counted and the stream survives); churn; the receiver's netns
+# deleted mid stream.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
