@@ -216,7 +216,7 @@ fi_reset() {
 }
 # "START END" of kernel function $1: its address and the next one up
 ksym_range() {
-	sort /proc/kallsyms | awk -v f="$1" '
+	LC_ALL=C sort /proc/kallsyms | LC_ALL=C awk -v f="$1" '
 		s != "" && $1 > s { print "0x" s, "0x" $1; exit }
 		$3 == f && s == "" { s = $1 }'
 }
