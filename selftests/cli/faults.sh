@@ -239,11 +239,12 @@ fi_state_is() { # state: dma-bufs and pools go asynchronously
 	echo "state after:"; fi_state
 	return 1
 }
-# mpctl attach (two queues, 1M of device memory) in a process of its own
-# that first runs CMD on itself (its fail-nth or make-it-fail)
+# mpctl attach (two queues, 64K of device memory: 16 pages keep the
+# dma-buf's scatterlist, and so the sweep below, short) in a process of
+# its own that first runs CMD on itself (its fail-nth or make-it-fail)
 fi_attach() { # shell-command
 	$IN_RX sh -c "$1"' && exec "$@"' sh $MPCTL attach "$RX_IF" --queues 1-2 \
-		--policy static_map --udmabuf 1M 2>&1
+		--policy static_map --udmabuf 64K 2>&1
 }
 enomem() { [[ $1 == "mpctl: attach $RX_IF "*"Cannot allocate memory"* ]]; }
 
@@ -286,7 +287,9 @@ attach_fail_nth() {
 	fi_set fail_page_alloc ignore-gfp-highmem N
 	fi_set fail_page_alloc min-order 0
 	base=$(fi_state)
+	local budget=$((SECONDS + ${BPFMP_FAULT_SWEEP_S:-$((T_LIMIT - 60))}))
 	for n in $(seq "$max"); do
+		[ $SECONDS -lt $budget ] || { echo "allocation $n: out of time (the sweep is cut short)"; break; }
 		fi_set failslab times 1
 		fi_set fail_page_alloc times 1
 		out=$(fi_attach "echo $n >/proc/self/fail-nth")
