@@ -214,7 +214,9 @@ enum bpf_mp_counter {
  * @pool: the queue's current device pool, for netlink's free count
  * @host_ok: the last host pool bpf_mp_refill() found to match the device pool
  * @want: device buffers the running refill still needs, for the provider's
- *	bulk draw (written and read in the refill context only)
+ *	bulk draw, counted down by what it draws (buffers the pool's cache
+ *	serves are not: at most one cache refill too many is drawn, and stays
+ *	free in the cache); written and read in the refill context only
  * @refs: the attachment and each page_pool using the queue
  * @stats: counters, indexed by &enum bpf_mp_counter
  * @hints: XDP hints by &enum bpf_mp_hint, from any CPU
@@ -473,6 +475,7 @@ static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 	spin_unlock_bh(&b->lock);
 	if (!n)
 		return 0;
+	q->want -= min(q->want, n);
 	for (i = 0; i < n; i++) {
 		netmem = net_iov_to_netmem(niovs[i]);
 		page_pool_set_pp_info(pool, netmem);
@@ -605,18 +608,18 @@ static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 	return i;
 }
 
-/* From the device pool: its provider draws what is left of @n at once. */
+/*
+ * From the device pool: when its cache runs dry, its provider draws what is
+ * left of @n at once (@q->want, set once here rather than per buffer: the
+ * loop is the steady-state hot path).
+ */
 static unsigned int bpf_mp_fill_device(struct bpf_mp_queue *q, struct page_pool *pool,
 				       netmem_ref *bufs, unsigned int n, gfp_t gfp)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		q->want = n - i;
-		bufs[i] = page_pool_alloc_netmems(pool, gfp);
-		if (!bufs[i])
-			break;
-	}
+	q->want = n;
+	i = bpf_mp_fill(pool, bufs, n, gfp);
 	q->want = 0;
 	return i;
 }
