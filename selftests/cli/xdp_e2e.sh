@@ -187,12 +187,12 @@ gro_frag_list() {
 		ip link set dev mv0 xdpgeneric pinned $GRO_PIN" || return 1
 	# QEMU's model interrupts per frame and GRO sees two or three frames
 	# per NAPI poll: throttle the interrupts (10 ms) and keep GRO open
-	# across polls (2 ms) so GRO skbs fill their frags and would chain more
-	# and the sender's TSO autosizing sends two or three segments per
-	# burst at TCG's rate: make its bursts 64 segments (QEMU segments them).
-	# TCP timestamps differ between bursts, and GRO merges only segments
-	# whose options match: with them a GRO skb never outgrew one burst
-	# (max_len 4410, three segments, in every run): the sender goes without
+	# across polls (2 ms) so GRO skbs fill their frags and would chain more;
+	# the sender's GSO autosizing sends two or three segments per burst at
+	# TCG's rate: make its bursts 64 segments (wire_up turned TSO off, so
+	# the sender's GSO cuts them).  TCP timestamps differ between bursts,
+	# and GRO merges only segments whose options match: the sender goes
+	# without them here
 	$IN_TX sysctl -qw net.ipv4.tcp_min_tso_segs=64 &&
 	$IN_TX sysctl -qw net.ipv4.tcp_timestamps=0 &&
 	$IN_RX ethtool -C "$RX_IF" rx-usecs 10000 &&
