@@ -29,7 +29,7 @@ if [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
 	sfx=.$drv
 	# devmem_e2e last: its device_removed unplugs the receiving NIC
-	CLI_SUITES="replace xdp_e2e devmem_e2e"
+	CLI_SUITES="replace xdp_e2e mpctl_e2e faults devmem_e2e"
 fi
 # the harness's own suites (scripts/tests/harness.sh, culprits_named): a
 # path runs as the suite named after its file
