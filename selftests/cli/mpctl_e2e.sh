@@ -225,7 +225,7 @@ watch_until() { # each queue's mix shown within 15 s, and never another's
 	return 1
 }
 watch_mix() {
-	local rc=0 out tx q
+	local rc=0 out tx q ports
 	if [ -n "$MIX_H" ]; then
 		$IN_RX $MPCTL attach "$RX_IF" --queues $MIX_H --policy static_map >/dev/null || return 1
 	fi
@@ -238,8 +238,10 @@ watch_mix() {
 	for q in $MIX_H $MIX_D $MIX_N; do
 		rule udp4 $((5440 + q)) $q || return 1
 	done
-	# datagrams to the queues until the test ends
-	$IN_TX sh -c "while :; do for p in $(for q in $MIX_H $MIX_D $MIX_N; do echo $((5440 + q)); done); do $STREAM udp $RX_IP \$p 50; done; sleep 0.1; done" \
+	# datagrams to the queues until the test ends (the ports on one line:
+	# a newline would end sh's for list)
+	ports=$(for q in $MIX_H $MIX_D $MIX_N; do printf '%s ' $((5440 + q)); done)
+	$IN_TX sh -c "while :; do for p in $ports; do $STREAM udp $RX_IP \$p 50; done; sleep 0.1; done" \
 		>/dev/null 2>&1 &
 	tx=$!
 	$TMUX_WATCH kill-server 2>/dev/null
