@@ -79,7 +79,7 @@ fi
 
 # as kselftest runs it: from the tree, python3 on the PATH
 (cd "$LINUX" && timeout -k 10 $LIMIT python3 $KSFT) >"$LOG" 2>&1
-rc=$?
+ksft_rc=$?
 
 if [ -n "$NIC" ]; then
 	netns_down
@@ -118,13 +118,13 @@ done <"$LOG"
 # what the cases cannot report: the run itself
 run_ok() {
 	cat "$LOG"
-	[ "$rc" = 124 ] && { echo "killed after $LIMIT s"; return 1; }
-	[ -n "$plan" ] || { echo "no ksft plan line (exit $rc)"; return 1; }
+	[ "$ksft_rc" = 124 ] && { echo "killed after $LIMIT s"; return 1; }
+	[ -n "$plan" ] || { echo "no ksft plan line (exit $ksft_rc)"; return 1; }
 	[ "$results" = "$plan" ] || { echo "$results results for a plan of $plan"; return 1; }
 	# exit 1 is "a case failed", counted above; anything else is not a verdict
-	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "exit $rc"; return 1; }
+	[ "$ksft_rc" = 0 ] || [ "$ksft_rc" = 1 ] || { echo "exit $ksft_rc"; return 1; }
 }
-if [ "$rc" = 4 ] && [ -z "$plan" ]; then
+if [ "$ksft_rc" = 4 ] && [ -z "$plan" ]; then
 	t_skip run "the test skipped as a whole: $(grep -v '^ok' "$LOG" | tail -n 1)"
 elif ! run_ok >/dev/null; then
 	t run run_ok
