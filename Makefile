@@ -265,12 +265,13 @@ $(ST)/stream: selftests/tools/stream.c
 # where kselftest builds it, beside bpfmp.py in the kernel tree, so that
 # "python3 tools/testing/selftests/drivers/net/bpfmp.py" runs as it would
 # in a kselftest checkout (selftests/cli/kselftest.sh runs it in the VM).
+# OUTPUT explicitly: lib.mk defaults it only when make is not nested.
 KSFT_NET := $(SRC)/tools/testing/selftests/drivers/net
 KSFT_FILES := $(addprefix $(KSFT_NET)/,bpfmp_rx bpfmp.bpf.o bpfmp_xdp.bpf.o)
 
 kselftest: FORCE | kernel $(UAPI)
 ifneq ($(wildcard $(KSFT_NET)/bpfmp.py),)
-	$(Q)$(MAKE) -s --no-print-directory -C $(KSFT_NET) CC="ccache $(CC)" \
+	$(Q)$(MAKE) -s --no-print-directory -C $(KSFT_NET) OUTPUT=$(KSFT_NET) CC="ccache $(CC)" \
 		CLANG=$(CLANG) KHDR_INCLUDES="-isystem $(UAPI)" $(KSFT_FILES) >/dev/null
 endif
 
