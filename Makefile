@@ -271,6 +271,9 @@ KSFT_FILES := $(addprefix $(KSFT_NET)/,bpfmp_rx bpfmp.bpf.o bpfmp_xdp.bpf.o)
 
 kselftest: FORCE | kernel $(UAPI)
 ifneq ($(wildcard $(KSFT_NET)/bpfmp.py),)
+	@# a series flip (git clean -fd) takes libbpf's installed headers from
+	@# bpf.mk's scratch dir but leaves the ignored libbpf.a: rebuild both
+	$(Q)[ -e $(KSFT_NET)/tools/include/bpf/bpf_helpers.h ] || rm -rf $(KSFT_NET)/tools
 	$(Q)$(MAKE) -s --no-print-directory -C $(KSFT_NET) OUTPUT=$(KSFT_NET) CC="ccache $(CC)" \
 		CLANG=$(CLANG) KHDR_INCLUDES="-isystem $(UAPI)" $(KSFT_FILES) >/dev/null
 endif
