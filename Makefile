@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel tools bpf examples selftests test vm demo bench patches clean distclean \
+.PHONY: all build deps kernel tools bpf examples selftests kselftest test vm demo bench patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -261,7 +261,25 @@ $(ST)/stream: selftests/tools/stream.c
 # keep the objects bpftool and tests load directly, not just their skeletons
 .SECONDARY: $(TEST_SKELS:.skel.h=.bpf.o)
 
-selftests: $(ST)/test_progs $(ST)/nltool $(ST)/stream $(TEST_SKELS:.skel.h=.bpf.o)
+# Upstream's drivers/net kselftest for bpfmp (kernel/patches/0029), built
+# where kselftest builds it, beside bpfmp.py in the kernel tree, so that
+# "python3 tools/testing/selftests/drivers/net/bpfmp.py" runs as it would
+# in a kselftest checkout (selftests/cli/kselftest.sh runs it in the VM).
+# OUTPUT explicitly: lib.mk defaults it only when make is not nested.
+KSFT_NET := $(SRC)/tools/testing/selftests/drivers/net
+KSFT_FILES := $(addprefix $(KSFT_NET)/,bpfmp_rx bpfmp.bpf.o bpfmp_xdp.bpf.o)
+
+kselftest: FORCE | kernel $(UAPI)
+ifneq ($(wildcard $(KSFT_NET)/bpfmp.py),)
+	@# a series flip (git clean -fd) takes libbpf's installed headers from
+	@# bpf.mk's scratch dir but leaves the ignored libbpf.a: rebuild both
+	$(Q)[ -e $(KSFT_NET)/tools/include/bpf/bpf_helpers.h ] || rm -rf $(KSFT_NET)/tools
+	$(Q)$(MAKE) -s --no-print-directory -C $(KSFT_NET) OUTPUT=$(KSFT_NET) CC="ccache $(CC)" \
+		CLANG=$(CLANG) KHDR_INCLUDES="-isystem $(UAPI)" $(KSFT_FILES) >/dev/null
+endif
+
+selftests: $(ST)/test_progs $(ST)/nltool $(ST)/stream $(TEST_SKELS:.skel.h=.bpf.o) \
+	kselftest
 
 # --- running ---------------------------------------------------------------
 

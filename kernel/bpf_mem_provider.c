@@ -215,7 +215,9 @@ enum bpf_mp_counter {
  * @pool: the queue's current device pool, for netlink's free count
  * @host_ok: the last host pool bpf_mp_refill() found to match the device pool
  * @want: device buffers the running refill still needs, for the provider's
- *	bulk draw (written and read in the refill context only)
+ *	bulk draw, counted down by what it draws (buffers the pool's cache
+ *	serves are not: at most one cache refill too many is drawn, and stays
+ *	free in the cache); written and read in the refill context only
  * @refs: the attachment and each page_pool using the queue
  * @stats: counters, indexed by &enum bpf_mp_counter
  * @hints: XDP hints by &enum bpf_mp_hint, from any CPU
@@ -475,6 +477,7 @@ static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 	spin_unlock_bh(&b->lock);
 	if (!n)
 		return 0;
+	q->want -= min(q->want, n);
 	for (i = 0; i < n; i++) {
 		netmem = net_iov_to_netmem(niovs[i]);
 		page_pool_set_pp_info(pool, netmem);
@@ -608,18 +611,18 @@ static unsigned int bpf_mp_fill(struct page_pool *pool, netmem_ref *bufs,
 	return i;
 }
 
-/* From the device pool: its provider draws what is left of @n at once. */
+/*
+ * From the device pool: when its cache runs dry, its provider draws what is
+ * left of @n at once (@q->want, set once here rather than per buffer: the
+ * loop is the steady-state hot path).
+ */
 static unsigned int bpf_mp_fill_device(struct bpf_mp_queue *q, struct page_pool *pool,
 				       netmem_ref *bufs, unsigned int n, gfp_t gfp)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		q->want = n - i;
-		bufs[i] = page_pool_alloc_netmems(pool, gfp);
-		if (!bufs[i])
-			break;
-	}
+	q->want = n;
+	i = bpf_mp_fill(pool, bufs, n, gfp);
 	q->want = 0;
 	return i;
 }
@@ -1200,6 +1203,85 @@ static struct net_device *bpf_mp_nl_dev(struct genl_info *info)
 	return dev;
 }
 
+/* What attach, detach and replace take from a request before they act. */
+struct bpf_mp_nl_req {
+	struct net_device *dev;
+	struct bpf_mp_ops *ops;
+	struct bpf_mp_queue **qs;
+	u32 *qids;
+	unsigned int nq;
+};
+
+static void bpf_mp_nl_req_end(struct bpf_mp_nl_req *req)
+{
+	kfree(req->qs);
+	kfree(req->qids);
+	mutex_unlock(&bpf_mp_mutex);
+	netdev_unlock(req->dev);
+}
+
+/*
+ * The common start of the queue ops: the device (its instance lock
+ * taken, then bpf_mp_mutex), room for a queue id and a queue pointer per
+ * RX queue, the registered policy the request names (only if @policy)
+ * and the request's queue ids.  0 with both locks held, to be ended by
+ * bpf_mp_nl_req_end(); or a negative errno, with an extack message where
+ * one helps, and nothing held.
+ */
+static int bpf_mp_nl_req_begin(struct genl_info *info, bool policy,
+			       struct bpf_mp_nl_req *req)
+{
+	int err;
+
+	memset(req, 0, sizeof(*req));
+	if (policy && GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_POLICY))
+		return -EINVAL;
+
+	/* lock order: the netdev instance lock, then bpf_mp_mutex */
+	req->dev = bpf_mp_nl_dev(info);
+	if (IS_ERR(req->dev))
+		return PTR_ERR(req->dev);
+	mutex_lock(&bpf_mp_mutex);
+	req->qids = kcalloc(req->dev->real_num_rx_queues, sizeof(*req->qids),
+			    GFP_KERNEL);
+	req->qs = kcalloc(req->dev->real_num_rx_queues, sizeof(*req->qs),
+			  GFP_KERNEL);
+	err = -ENOMEM;
+	if (!req->qids || !req->qs)
+		goto err;
+	if (policy) {
+		req->ops = bpf_mp_find(nla_data(info->attrs[BPF_MP_A_QUEUE_POLICY]));
+		if (!req->ops) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_POLICY],
+					    "no bpf_mp_ops policy registered under this name");
+			err = -ENOENT;
+			goto err;
+		}
+	}
+	err = bpf_mp_nl_queues(info, req->dev, req->qids, &req->nq);
+	if (err)
+		goto err;
+	return 0;
+
+err:
+	bpf_mp_nl_req_end(req);
+	return err;
+}
+
+/*
+ * Policy @ops refused queue @qid: its init() returned @err.  Says so in
+ * the extack (its text is cut at 79 characters) and gives the errno of
+ * the request: @err if it is one, else -EINVAL.
+ */
+static int bpf_mp_nl_refused(struct genl_info *info,
+			     const struct bpf_mp_ops *ops, u32 qid, int err)
+{
+	NL_SET_ERR_MSG_FMT(info->extack,
+			   "policy %s refused queue %u: its init returned %d",
+			   ops->name, qid, err);
+	return err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
+}
+
 /*
  * Map the dma-buf for the DMA device of the request's queues: all of them
  * must DMA through the same device (a multi-PF NIC may have queues behind
@@ -1283,36 +1365,17 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct bpf_mp_binding *binding = NULL;
 	struct pp_memory_provider_params mp = { .mp_ops = &bpf_mp_provider_ops };
-	struct bpf_mp_queue **qs;
+	struct bpf_mp_nl_req req;
 	struct net_device *dev;
 	struct bpf_mp_ops *ops;
-	unsigned int nq, i;
-	u32 *qids;
+	unsigned int i;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_POLICY))
-		return -EINVAL;
-
-	/* lock order: the netdev instance lock, then bpf_mp_mutex */
-	dev = bpf_mp_nl_dev(info);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	mutex_lock(&bpf_mp_mutex);
-	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
-	qs = kcalloc(dev->real_num_rx_queues, sizeof(*qs), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!qids || !qs)
-		goto out_free;
-	ops = bpf_mp_find(nla_data(info->attrs[BPF_MP_A_QUEUE_POLICY]));
-	if (!ops) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_POLICY],
-				    "no bpf_mp_ops policy registered under this name");
-		err = -ENOENT;
-		goto out_free;
-	}
-	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	err = bpf_mp_nl_req_begin(info, true, &req);
 	if (err)
-		goto out_free;
+		return err;
+	dev = req.dev;
+	ops = req.ops;
 	if (!netdev_need_ops_lock(dev) || !dev->queue_mgmt_ops) {
 		NL_SET_ERR_MSG(info->extack, "driver cannot restart queues (no queue API)");
 		err = -EOPNOTSUPP;
@@ -1329,15 +1392,16 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		err = -EOPNOTSUPP;
 		goto out_free;
 	}
-	for (i = 0; i < nq; i++) {
-		if (bpf_mp_rxq_queue(dev, qids[i])) {
-			NL_SET_ERR_MSG_FMT(info->extack, "queue %u already attached", qids[i]);
+	for (i = 0; i < req.nq; i++) {
+		if (bpf_mp_rxq_queue(dev, req.qids[i])) {
+			NL_SET_ERR_MSG_FMT(info->extack, "queue %u already attached",
+					   req.qids[i]);
 			err = -EBUSY;
 			goto out_free;
 		}
 	}
 	if (info->attrs[BPF_MP_A_QUEUE_DMABUF_FD]) {
-		binding = bpf_mp_nl_bind(info, dev, qids, nq);
+		binding = bpf_mp_nl_bind(info, dev, req.qids, req.nq);
 		if (IS_ERR(binding)) {
 			err = PTR_ERR(binding);
 			binding = NULL;
@@ -1345,7 +1409,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	for (i = 0; i < nq; i++) {
+	for (i = 0; i < req.nq; i++) {
 		struct bpf_mp_queue *q = bpf_mp_queue_alloc();
 
 		if (!q) {
@@ -1353,7 +1417,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 			goto out_rollback;
 		}
 		q->dev = dev;
-		q->queue_id = qids[i];
+		q->queue_id = req.qids[i];
 		strscpy(q->name, ops->name);
 		rcu_assign_pointer(q->ops, ops);
 		q->strict = info->attrs[BPF_MP_A_QUEUE_FLAGS] &&
@@ -1371,81 +1435,64 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 		 */
 		err = bpf_mp_policy_init(q, ops);
 		if (err) {
-			NL_SET_ERR_MSG_FMT(info->extack,
-					   "policy %s refused queue %u: its init returned %d",
-					   ops->name, qids[i], err);
-			err = err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
+			err = bpf_mp_nl_refused(info, ops, req.qids[i], err);
 			bpf_mp_queue_put(q);
 			goto out_rollback;
 		}
 		mp.mp_priv = q;
 		/* restarts the queue: the driver's new pools pick up q */
-		err = netif_mp_open_rxq(dev, qids[i], &mp, info->extack);
+		err = netif_mp_open_rxq(dev, req.qids[i], &mp, info->extack);
 		if (err) {
 			bpf_mp_policy_release(q, ops);
 			bpf_mp_queue_put(q);
 			goto out_rollback;
 		}
 		list_add_tail(&q->list, &bpf_mp_queues);
-		q->rxq = __netif_get_rx_queue(dev, qids[i]);
+		q->rxq = __netif_get_rx_queue(dev, req.qids[i]);
 		hash_add_rcu(bpf_mp_by_rxq, &q->hnode, (unsigned long)q->rxq);
-		qs[i] = q;
+		req.qs[i] = q;
 	}
 	err = 0;
 	goto out_free;
 
 out_rollback:
 	while (i--) {
-		mp.mp_priv = qs[i];
-		netif_mp_close_rxq(dev, qids[i], &mp);
-		bpf_mp_queue_release(qs[i]);
+		mp.mp_priv = req.qs[i];
+		netif_mp_close_rxq(dev, req.qids[i], &mp);
+		bpf_mp_queue_release(req.qs[i]);
 	}
 out_free:
 	bpf_mp_binding_put(binding);
-	kfree(qs);
-	kfree(qids);
-	mutex_unlock(&bpf_mp_mutex);
-	netdev_unlock(dev);
+	bpf_mp_nl_req_end(&req);
 	return err;
 }
 
 int bpf_mp_nl_detach_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct pp_memory_provider_params mp = { .mp_ops = &bpf_mp_provider_ops };
-	struct net_device *dev;
-	unsigned int nq, i;
-	u32 *qids;
+	struct bpf_mp_nl_req req;
+	unsigned int i;
 	int err;
 
-	dev = bpf_mp_nl_dev(info);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	mutex_lock(&bpf_mp_mutex);
-	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!qids)
-		goto out;
-	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	err = bpf_mp_nl_req_begin(info, false, &req);
 	if (err)
-		goto out;
-	for (i = 0; i < nq; i++) {
-		if (!bpf_mp_rxq_queue(dev, qids[i])) {
-			NL_SET_ERR_MSG_FMT(info->extack, "queue %u is not attached", qids[i]);
+		return err;
+	for (i = 0; i < req.nq; i++) {
+		req.qs[i] = bpf_mp_rxq_queue(req.dev, req.qids[i]);
+		if (!req.qs[i]) {
+			NL_SET_ERR_MSG_FMT(info->extack, "queue %u is not attached",
+					   req.qids[i]);
 			err = -ENOENT;
 			goto out;
 		}
 	}
-	for (i = 0; i < nq; i++) {
-		struct bpf_mp_queue *q = bpf_mp_rxq_queue(dev, qids[i]);
-
-		mp.mp_priv = q;
-		netif_mp_close_rxq(dev, qids[i], &mp);
-		bpf_mp_queue_release(q);
+	for (i = 0; i < req.nq; i++) {
+		mp.mp_priv = req.qs[i];
+		netif_mp_close_rxq(req.dev, req.qids[i], &mp);
+		bpf_mp_queue_release(req.qs[i]);
 	}
 out:
-	kfree(qids);
-	mutex_unlock(&bpf_mp_mutex);
-	netdev_unlock(dev);
+	bpf_mp_nl_req_end(&req);
 	return err;
 }
 
@@ -1481,43 +1528,29 @@ out:
  */
 int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct bpf_mp_nl_req req;
 	struct bpf_mp_queue **qs;
 	struct bpf_mp_ops **old;
-	struct net_device *dev;
 	struct bpf_mp_ops *ops;
-	unsigned int nq, i;
 	bool swapped = false;
-	u32 *qids;
+	unsigned int i;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, BPF_MP_A_QUEUE_POLICY))
-		return -EINVAL;
-	dev = bpf_mp_nl_dev(info);
-	if (IS_ERR(dev))
-		return PTR_ERR(dev);
-	mutex_lock(&bpf_mp_mutex);
-	qids = kcalloc(dev->real_num_rx_queues, sizeof(*qids), GFP_KERNEL);
-	qs = kcalloc(dev->real_num_rx_queues, sizeof(*qs), GFP_KERNEL);
-	old = kcalloc(dev->real_num_rx_queues, sizeof(*old), GFP_KERNEL);
-	err = -ENOMEM;
-	if (!qids || !qs || !old)
-		goto out;
-	ops = bpf_mp_find(nla_data(info->attrs[BPF_MP_A_QUEUE_POLICY]));
-	if (!ops) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[BPF_MP_A_QUEUE_POLICY],
-				    "no bpf_mp_ops policy registered under this name");
-		err = -ENOENT;
-		goto out;
-	}
-	err = bpf_mp_nl_queues(info, dev, qids, &nq);
+	err = bpf_mp_nl_req_begin(info, true, &req);
 	if (err)
+		return err;
+	qs = req.qs;
+	ops = req.ops;
+	old = kcalloc(req.nq, sizeof(*old), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!old)
 		goto out;
-	for (i = 0; i < nq; i++) {
-		qs[i] = bpf_mp_rxq_queue(dev, qids[i]);
+	for (i = 0; i < req.nq; i++) {
+		qs[i] = bpf_mp_rxq_queue(req.dev, req.qids[i]);
 		if (!qs[i]) {
 			NL_SET_ERR_MSG_FMT(info->extack,
 					   "queue %u is not attached: replace only changes attached queues",
-					   qids[i]);
+					   req.qids[i]);
 			err = -ENOENT;
 			goto out;
 		}
@@ -1528,17 +1561,13 @@ int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	/* 1: the new policy takes every queue, or none */
-	for (i = 0; i < nq; i++) {
+	for (i = 0; i < req.nq; i++) {
 		if (old[i] == ops)
 			continue;
 		err = bpf_mp_call_init(qs[i], ops);
 		if (!err)
 			continue;
-		/* as attach says it; extack text is cut at 79 characters */
-		NL_SET_ERR_MSG_FMT(info->extack,
-				   "policy %s refused queue %u: its init returned %d",
-				   ops->name, qids[i], err);
-		err = err < 0 && err >= -MAX_ERRNO ? err : -EINVAL;
+		err = bpf_mp_nl_refused(info, ops, req.qids[i], err);
 		/* it never ran select() on them: release() pairs each init() */
 		while (i--)
 			if (old[i] != ops)
@@ -1547,7 +1576,7 @@ int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	/* 2: every refill from now on is the new policy's */
-	for (i = 0; i < nq; i++) {
+	for (i = 0; i < req.nq; i++) {
 		if (old[i] == ops)
 			continue;
 		rcu_assign_pointer(qs[i]->ops, ops);
@@ -1559,16 +1588,13 @@ int bpf_mp_nl_replace_doit(struct sk_buff *skb, struct genl_info *info)
 	/* 3: the old policies' last select() has returned; release them */
 	if (swapped)
 		synchronize_rcu();
-	for (i = 0; i < nq; i++)
+	for (i = 0; i < req.nq; i++)
 		if (old[i] && old[i] != ops)
 			bpf_mp_call_release(qs[i], old[i]);
 	err = 0;
 out:
 	kfree(old);
-	kfree(qs);
-	kfree(qids);
-	mutex_unlock(&bpf_mp_mutex);
-	netdev_unlock(dev);
+	bpf_mp_nl_req_end(&req);
 	return err;
 }
 

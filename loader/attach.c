@@ -114,6 +114,42 @@ static int check_queues(const char *ifname, const struct queue_list *ql)
 }
 
 /*
+ * The ifindex of @ifname if it has every queue of @ql (NULL: none
+ * checked), else 0 after printing why.
+ */
+static unsigned int target_ifindex(const char *ifname,
+				   const struct queue_list *ql)
+{
+	unsigned int ifindex = ifindex_of(ifname);
+
+	if (!ifindex || (ql && check_queues(ifname, ql)))
+		return 0;
+	return ifindex;
+}
+
+/*
+ * A bpf-mp socket for a request that names @policy, or NULL after
+ * printing why: no socket, no policy list, or @policy not registered
+ * (that message ends with @after).
+ */
+static struct ynl_sock *policy_sock(const char *policy, const char *after)
+{
+	struct ynl_sock *ys = nl_open();
+	int reg;
+
+	if (!ys)
+		return NULL;
+	reg = nl_policy_registered(ys, policy);
+	if (reg > 0)
+		return ys;
+	if (!reg)
+		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR')%s\n",
+			policy, after);
+	ynl_sock_destroy(ys);
+	return NULL;
+}
+
+/*
  * 0 if @fd is an open dma-buf, else prints what it is instead and -1: the
  * kernel would only say "Invalid argument" or "Bad file descriptor".
  */
@@ -462,24 +498,16 @@ static int attach_replace(const char *ifname, const struct queue_list *ql,
 	char err[600], subj[256], hint[512];
 	struct ynl_sock *ys = NULL;
 	char (*was)[16] = NULL;
-	int rc = MPCTL_FAIL, reg;
+	int rc = MPCTL_FAIL;
 	unsigned int ifindex;
 	uint32_t *ids;
 
-	ifindex = ifindex_of(ifname);
-	if (!ifindex || check_queues(ifname, ql))
+	ifindex = target_ifindex(ifname, ql);
+	if (!ifindex)
 		goto out;
-	ys = nl_open();
+	ys = policy_sock(policy, "; no queue changed policy");
 	if (!ys)
 		goto out;
-	reg = nl_policy_registered(ys, policy);
-	if (reg < 0)
-		goto out;
-	if (!reg) {
-		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR'); no queue changed policy\n",
-			policy);
-		goto out;
-	}
 	/* for the report; the kernel says which queues are not attached */
 	was = calloc(ql->n, sizeof(*was));
 	if (!was) {
@@ -553,7 +581,7 @@ int cmd_attach(int argc, char **argv)
 	struct ynl_sock *ys = NULL;
 	char err[600], subj[256], hint[512];
 	unsigned long dmabuf_fd = 0;
-	int npos, rc = MPCTL_FAIL, buf = -1, reg, attach_err;
+	int npos, rc = MPCTL_FAIL, buf = -1, attach_err;
 	uint64_t size = 0;
 	unsigned int ifindex;
 	uint32_t *ids;
@@ -637,8 +665,8 @@ int cmd_attach(int argc, char **argv)
 	}
 
 	/* The command line is sound: now look at the system. */
-	ifindex = ifindex_of(pos[0]);
-	if (!ifindex || check_queues(pos[0], &ql))
+	ifindex = target_ifindex(pos[0], &ql);
+	if (!ifindex)
 		goto out;
 	if (fd_s && check_dmabuf_fd((int)dmabuf_fd))
 		goto out;
@@ -647,17 +675,9 @@ int cmd_attach(int argc, char **argv)
 		fprintf(stderr, "mpctl: --udmabuf %s: %s\n", size_s, err);
 		goto out;
 	}
-	ys = nl_open();
+	ys = policy_sock(policy, "");
 	if (!ys)
 		goto out;
-	reg = nl_policy_registered(ys, policy);
-	if (reg < 0)
-		goto out;
-	if (!reg) {
-		fprintf(stderr, "mpctl: policy %s: not registered (see 'mpctl policy list'; register it with 'mpctl policy load OBJ' or 'bpftool struct_ops register OBJ DIR')\n",
-			policy);
-		goto out;
-	}
 	if (size_s) {
 		buf = udmabuf_create(size, err, sizeof(err));
 		if (buf < 0) {
@@ -776,8 +796,8 @@ int cmd_detach(int argc, char **argv)
 		return usage_error("detach");
 	}
 
-	ifindex = ifindex_of(pos[0]);
-	if (!ifindex || (queues && check_queues(pos[0], &ql)))
+	ifindex = target_ifindex(pos[0], queues ? &ql : NULL);
+	if (!ifindex)
 		goto out;
 	ys = nl_open();
 	if (!ys)

@@ -23,23 +23,24 @@ summary() { # suite log
 # them all (-t); a CLI suite runs, whole, when an item's NAME matches the
 # suite's name: its tests build on each other, so SUB does not split it.
 filter=${BPFMP_TEST_FILTER:-}
-CLI_SUITES="mpctl_args mpctl_e2e ynl devmem_e2e replace xdp_e2e apply own_policy installed faults readme"
+CLI_SUITES="mpctl_args mpctl_e2e ynl kselftest devmem_e2e replace xdp_e2e apply own_policy installed faults readme bench"
 # on a real driver, the suites that run on one
 if [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
 	sfx=.$drv
 	# devmem_e2e last: its device_removed unplugs the receiving NIC
-	CLI_SUITES="replace xdp_e2e devmem_e2e"
+	CLI_SUITES="replace xdp_e2e kselftest mpctl_e2e faults devmem_e2e"
 fi
 # the harness's own suites (scripts/tests/harness.sh, culprits_named): a
 # path runs as the suite named after its file
 CLI_SUITES=${BPFMP_CLI_SUITES:-$CLI_SUITES}
 cli_selected() { # suite
-	local item IFS=,
+	local item name=${1##*/} IFS=,
 	[ -n "$filter" ] || return 0
+	name=${name%.sh}
 	for item in $filter; do
 		# shellcheck disable=SC2254 # the item is a glob
-		case ${1##*/} in ${item%%/*}) return 0 ;; esac
+		case $name in ${item%%/*}) return 0 ;; esac
 	done
 	return 1
 }

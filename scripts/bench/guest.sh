@@ -34,8 +34,14 @@ ns_now() { date +%s%N; }
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
 
 refill() {
-	local ifc ifindex rx
+	local ifc ifindex rx cs
 	[ -e $BENCH ] || { say "$BENCH missing (kernel without CONFIG_BPF_MP_BENCH)"; return 1; }
+	# a cell lasts micro- to milliseconds: a jiffies clock reads most as 0
+	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	echo "$cs" >"$out/clocksource"
+	case $cs in
+	*jiffies*) say "refill: the clocksource is $cs: cells shorter than a tick would read 0 ns"; return 1 ;;
+	esac
 	echo "97 1 4" >/sys/bus/netdevsim/new_device
 	udevadm settle 2>/dev/null || sleep 0.5
 	ifc=$(ls /sys/bus/netdevsim/devices/netdevsim97/net/)

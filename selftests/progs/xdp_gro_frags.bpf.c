@@ -23,10 +23,12 @@ __u32 frame_max = 1514;		/* one frame at the MTU: longer is GRO */
 __u32 frag_max = 1460;		/* payload of one frame at the MTU: one frag */
 __u32 shrink_min = 11584;	/* cut only GRO skbs of 8 full frames or more */
 __u32 shrink_budget = 32;	/* frames still to cut */
+__u32 skb_frags = 17;		/* MAX_SKB_FRAGS: a GRO skb this full chains the next */
 
 __u64 frames;		/* TCP to port with device frags */
 __u64 merged;		/* of them longer than one frame: GRO */
 __u64 max_len;		/* longest bpf_xdp_get_buff_len() seen */
+__u64 full;		/* GRO skbs with skb_frags device frags */
 __u64 over_frags;	/* more bytes past the linear part than the frags hold */
 __u64 tail_read;	/* the last byte "read" from device memory */
 __u64 shrunk;		/* frames cut */
@@ -92,6 +94,8 @@ int xdp_gro_frags(struct xdp_md *ctx)
 		__sync_fetch_and_add(&merged, 1);
 	if (len > max_len)
 		max_len = len;
+	if (nd >= skb_frags)
+		__sync_fetch_and_add(&full, 1);
 	/* each frag is one frame's payload: more is a frag_list XDP cannot see */
 	if (len - linear > (__u64)nd * frag_max)
 		__sync_fetch_and_add(&over_frags, 1);
