@@ -335,14 +335,25 @@ fi_trace() {
 		END { print t }'
 }
 
+# Where the last injected failure hit: the first caller outside the
+# allocators and the fault injection code
+fi_site() {
+	fi_trace | tr '<' '\n' | sed 's/^ *//; s/ *$//' | grep -vE \
+		'^(dump_stack|should_fail|__should_fail|should_failslab|fail_dump|__alloc_|alloc_pages|alloc_frozen|__folio_alloc|folio_alloc|get_page_from|prepare_alloc|__get_free|__kmalloc|kmalloc|kzalloc|kvmalloc|__kvmalloc|kcalloc|kmem_cache|slab_|__slab|___slab|new_slab|allocate_slab|alloc_slab|__vmalloc|vmalloc|vzalloc|__vzalloc|kvzalloc|kvcalloc|pcpu_|alloc_vmap|__get_vm_area|__alloc_pages|page_pool_alloc|__page_pool_alloc)' |
+		head -n 1
+}
+
 # Every slab and page allocation an attach makes (binding, dma-buf
 # mapping, genpool, page pools, queue restarts), failed one at a time:
 # the N-th allocation made with bpf_mp_nl_attach_doit on the stack in
 # the mpctl process (fail-nth) fails.  Each attach is refused with ENOMEM
 # and leaves nothing, or absorbs the failure and attaches both queues;
-# the sweep ends at the first N past the attach's last allocation.
+# the sweep ends at the first N past the attach's last allocation.  Each
+# of the first 64 (the binding, the dma-buf mapping, the genpool, the
+# queues' page pools), then every 4th: the rest repeat a few sites (ring
+# fills), as the sites histogram printed at the end shows.
 attach_fail_nth() {
-	local range n out rc hit base refused=0 absorbed=0 max=${BPFMP_FAULT_SWEEP:-400} a done=0
+	local range n out rc hit base refused=0 absorbed=0 max=${BPFMP_FAULT_SWEEP:-2000} a done=0
 	detach >/dev/null 2>&1
 	range=$(ksym_range bpf_mp_nl_attach_doit)
 	[ -n "$range" ] || { echo "no bpf_mp_nl_attach_doit in /proc/kallsyms"; return 1; }
@@ -355,7 +366,8 @@ attach_fail_nth() {
 	fi_set fail_page_alloc min-order 0
 	base=$(fi_state)
 	local budget=$((SECONDS + ${BPFMP_FAULT_SWEEP_S:-$((T_LIMIT - 60))}))
-	for n in $(seq "$max"); do
+	rm -f /tmp/faults-sites
+	for n in $(seq 64) $(seq 68 "${BPFMP_FAULT_STRIDE:-4}" "$max"); do
 		[ $SECONDS -lt $budget ] || { echo "allocation $n: out of time (the sweep is cut short)"; break; }
 		fi_set failslab times 1
 		fi_set fail_page_alloc times 1
@@ -368,15 +380,19 @@ attach_fail_nth() {
 			detach >/dev/null || { echo "allocation $n: detach failed"; break; }
 			[ "$hit" = 0 ] && { done=1; break; }
 			absorbed=$((absorbed + 1))
+			echo "$(fi_site) absorbed" >>/tmp/faults-sites
 		else
 			[ "$hit" = 1 ] || { echo "allocation $n: refused with no fault injected: $out"; break; }
 			enomem "$out" || { echo "allocation $n: $out, under: $(fi_trace)"; break; }
 			refused=$((refused + 1))
+			echo "$(fi_site) refused" >>/tmp/faults-sites
 		fi
 		fi_state_is "$base" || { echo "allocation $n: $out"; break; }
 	done
 	fi_reset
-	echo "attach fault sweep: $((n - 1)) allocations failed one by one, $refused refused, $absorbed absorbed" |
+	echo "attach fault sweep: allocations 1-64 and every ${BPFMP_FAULT_STRIDE:-4}th to $n failed one at a time:" \
+		"$refused refused, $absorbed absorbed; where (count, site, outcome):" \
+		"$(sort /tmp/faults-sites 2>/dev/null | uniq -c | sort -rn | awk '{ printf "%s%s %s %s", NR > 1 ? ", " : "", $1, $2, $3 }')" |
 		tee /tmp/faults-sweep
 	[ "$done" = 1 ] && [ "$n" -gt 1 ] && fi_state_is "$base"
 }
@@ -461,7 +477,7 @@ if fi_have; then
 	t attach_fail_queue_alloc	attach_fail_function bpf_mp_queue_alloc $FI_NQ
 	t attach_fail_binding_alloc	attach_fail_function bpf_mp_binding_alloc 1
 	t attach_fail_stack_alloc	attach_fail_function bpf_mp_stack_alloc 1
-	t attach_fail_nth	attach_fail_nth
+	T_LIMIT=$((T_LIMIT * 3)) t attach_fail_nth	attach_fail_nth
 	cat /tmp/faults-sweep 2>/dev/null
 	if [ "$DRIVER" = netdevsim ]; then
 		t refill_device_short	refill_device_short 5761
