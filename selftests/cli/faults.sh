@@ -350,8 +350,9 @@ fi_site() {
 # and leaves nothing, or absorbs the failure and attaches both queues;
 # the sweep ends at the first N past the attach's last allocation.  Each
 # of the first 64 (the binding, the dma-buf mapping, the genpool, the
-# queues' page pools), then every 4th: the rest repeat a few sites (ring
-# fills), as the sites histogram printed at the end shows.
+# queues' page pools), then N grows by a quarter each step: the rest are
+# the rings' fills, a buffer each (hundreds on e1000e), as the sites
+# histogram printed at the end shows.
 attach_fail_nth() {
 	local range n out rc hit base refused=0 absorbed=0 max=${BPFMP_FAULT_SWEEP:-2000} a done=0
 	detach >/dev/null 2>&1
@@ -367,7 +368,7 @@ attach_fail_nth() {
 	base=$(fi_state)
 	local budget=$((SECONDS + ${BPFMP_FAULT_SWEEP_S:-$((T_LIMIT - 60))}))
 	rm -f /tmp/faults-sites
-	for n in $(seq 64) $(seq 68 "${BPFMP_FAULT_STRIDE:-4}" "$max"); do
+	for n in $(seq 64) $(awk -v m="$max" 'BEGIN { for (n = 80; n <= m; n += int(n / 4)) print n }'); do
 		[ $SECONDS -lt $budget ] || { echo "allocation $n: out of time (the sweep is cut short)"; break; }
 		fi_set failslab times 1
 		fi_set fail_page_alloc times 1
@@ -390,9 +391,9 @@ attach_fail_nth() {
 		fi_state_is "$base" || { echo "allocation $n: $out"; break; }
 	done
 	fi_reset
-	echo "attach fault sweep: allocations 1-64 and every ${BPFMP_FAULT_STRIDE:-4}th to $n failed one at a time:" \
+	echo "attach fault sweep: allocations 1-64, then 80, 100, ... to $n failed one at a time:" \
 		"$refused refused, $absorbed absorbed; where (count, site, outcome):" \
-		"$(sort /tmp/faults-sites 2>/dev/null | uniq -c | sort -rn | awk '{ printf "%s%s %s %s", NR > 1 ? ", " : "", $1, $2, $3 }')" |
+		"$(sort /tmp/faults-sites 2>/dev/null | uniq -c | sort -rn | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')" |
 		tee /tmp/faults-sweep
 	[ "$done" = 1 ] && [ "$n" -gt 1 ] && fi_state_is "$base"
 }
