@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel tools bpf examples selftests kselftest test vm demo bench patches clean distclean \
+.PHONY: all build deps kernel kernel-nomp tools bpf examples selftests kselftest test vm demo bench patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -75,12 +75,16 @@ deps:
 kernel: deps
 	$(Q)bash scripts/kernel.sh
 
+# the same series with CONFIG_BPF_MEM_PROVIDER=n (make test boots it)
+kernel-nomp: deps
+	$(Q)BPFMP_NOMP=1 bash scripts/kernel.sh
+
 # install after the build (as "all" does), the files themselves below
 install: kernel
 	$(Q)$(MAKE) --no-print-directory BPFMP_KERNEL_READY=1 install
 else
 all: build
-deps kernel: ;
+deps kernel kernel-nomp: ;
 install: install-files
 endif
 build: selftests bpf $(B)/mpctl examples
@@ -261,7 +265,7 @@ $(ST)/stream: selftests/tools/stream.c
 # keep the objects bpftool and tests load directly, not just their skeletons
 .SECONDARY: $(TEST_SKELS:.skel.h=.bpf.o)
 
-# Upstream's drivers/net kselftest for bpfmp (kernel/patches/0028), built
+# Upstream's drivers/net kselftest for bpfmp (kernel/patches/0030), built
 # where kselftest builds it, beside bpfmp.py in the kernel tree, so that
 # "python3 tools/testing/selftests/drivers/net/bpfmp.py" runs as it would
 # in a kselftest checkout (selftests/cli/kselftest.sh runs it in the VM).
@@ -350,6 +354,7 @@ help:
 	@echo '  uninstall      remove what install put there (same PREFIX, DESTDIR)'
 	@echo '  deps           Debian packages and the kernel source package'
 	@echo '  kernel         patch and build the kernel in $(CACHE)'
+	@echo '  kernel-nomp    the same kernel with CONFIG_BPF_MEM_PROVIDER=n (drivers without bpfmp)'
 	@echo '  build          everything after the kernel: tools bpf build/mpctl examples selftests'
 	@echo '  patches        regenerate kernel/patches/ from the cache tree (docs/harness.md)'
 	@echo '  clean          remove build/; distclean also the kernel tree and objects'

@@ -32,6 +32,7 @@
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
 #include <linux/dma-buf.h>
+#include <linux/error-injection.h>
 #include <linux/filter.h>
 #include <linux/genalloc.h>
 #include <linux/hashtable.h>
@@ -456,6 +457,7 @@ static bool bpf_mp_bulk = true;
  * refill still needs (@q->want, at most a cache refill's worth) from the
  * binding's stack under one lock, hand one back and put the rest in the
  * pool's cache for the same refill to take, as io_uring zcrx does.
+ * fail_function may make it find nothing (faults.sh: a short device refill).
  */
 static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 {
@@ -485,6 +487,7 @@ static netmem_ref bpf_mp_pp_alloc(struct page_pool *pool, gfp_t gfp)
 	}
 	return netmem;
 }
+ALLOW_ERROR_INJECTION(bpf_mp_pp_alloc, NULL);
 
 static bool bpf_mp_pp_release(struct page_pool *pool, netmem_ref netmem)
 {
@@ -1115,6 +1118,33 @@ static struct bpf_struct_ops bpf_bpf_mp_ops = {
 
 /* The "bpf-mp" netlink family */
 
+/*
+ * The allocations of an attach that bpfmp makes itself, each in a function
+ * of its own so that fail_function can make exactly that one fail
+ * (faults.sh): NULL is their only failure.
+ */
+static noinline struct bpf_mp_binding *bpf_mp_binding_alloc(void)
+{
+	struct bpf_mp_binding *b;
+
+	return kzalloc_obj(*b, GFP_KERNEL);
+}
+ALLOW_ERROR_INJECTION(bpf_mp_binding_alloc, NULL);
+
+static noinline struct net_iov **bpf_mp_stack_alloc(unsigned long n)
+{
+	return kvmalloc_array(n, sizeof(struct net_iov *), GFP_KERNEL);
+}
+ALLOW_ERROR_INJECTION(bpf_mp_stack_alloc, NULL);
+
+static noinline struct bpf_mp_queue *bpf_mp_queue_alloc(void)
+{
+	struct bpf_mp_queue *q;
+
+	return kzalloc_obj(*q, GFP_KERNEL);
+}
+ALLOW_ERROR_INJECTION(bpf_mp_queue_alloc, NULL);
+
 static struct bpf_mp_queue *bpf_mp_rxq_queue(struct net_device *dev, u32 qid)
 {
 	struct netdev_rx_queue *rxq = __netif_get_rx_queue(dev, qid);
@@ -1293,7 +1323,7 @@ static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
 		return ERR_CAST(dmabuf);
 	}
 	dma_buf_put(dmabuf);
-	b = kzalloc_obj(*b, GFP_KERNEL);
+	b = bpf_mp_binding_alloc();
 	if (!b)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&b->owner.lock);
@@ -1311,7 +1341,7 @@ static struct bpf_mp_binding *bpf_mp_nl_bind(struct genl_info *info,
 	refcount_set(&b->users, 1);
 	spin_lock_init(&b->lock);
 	b->total = gen_pool_size(devmem->chunk_pool) >> PAGE_SHIFT;
-	b->stack = kvmalloc_array(b->total, sizeof(*b->stack), GFP_KERNEL);
+	b->stack = bpf_mp_stack_alloc(b->total);
 	if (!b->stack) {
 		b->total = 0;
 		bpf_mp_binding_put(b);
@@ -1380,7 +1410,7 @@ int bpf_mp_nl_attach_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	for (i = 0; i < req.nq; i++) {
-		struct bpf_mp_queue *q = kzalloc_obj(*q, GFP_KERNEL);
+		struct bpf_mp_queue *q = bpf_mp_queue_alloc();
 
 		if (!q) {
 			err = -ENOMEM;

@@ -37,6 +37,23 @@ if [ -z "${BPFMP_TEST_FILTER:-}" ]; then
 	scripts/vm run --e1000e --timeout "$vm_timeout" -- selftests/run_in_vm.sh "$results" e1000e
 	e1000e_rc=$?
 fi
+# the drivers without bpfmp: the same series built with
+# CONFIG_BPF_MEM_PROVIDER=n, booted with the two e1000e NICs
+nomp_rc=0
+if [ -z "${BPFMP_TEST_FILTER:-}" ]; then
+	echo "== the drivers without bpfmp (CONFIG_BPF_MEM_PROVIDER=n, e1000e VM) =="
+	if BPFMP_NOMP=1 bash scripts/kernel.sh >"$results/kernel-nomp.log" 2>&1; then
+		tail -n 1 "$results/kernel-nomp.log"
+		BPFMP_NOMP=1 scripts/vm run --e1000e --timeout "$vm_timeout" -- \
+			selftests/run_in_vm.sh "$results" nomp
+		nomp_rc=$?
+	else
+		tail -n 20 "$results/kernel-nomp.log"
+		echo "#- kernel_nomp:FAIL (the CONFIG_BPF_MEM_PROVIDER=n build, $results/kernel-nomp.log)"
+		echo "0 0 1" >"$results/kernel_nomp.summary"
+		touch "$results/vm.nomp.done"
+	fi
+fi
 wait "$harness"
 echo "== harness (host) =="
 cat "$results/harness.log"
@@ -61,6 +78,14 @@ if [ -z "${BPFMP_TEST_FILTER:-}" ] && [ ! -f "$results/vm.e1000e.done" ]; then
 fi
 [ "$fail" -eq 0 ] && [ "$e1000e_rc" -ne 0 ] && {
 	echo "#- vm_e1000e:FAIL (guest runner exited $e1000e_rc)"
+	fail=$((fail + 1))
+}
+if [ -z "${BPFMP_TEST_FILTER:-}" ] && [ ! -f "$results/vm.nomp.done" ]; then
+	echo "#- vm_nomp:FAIL (the CONFIG_BPF_MEM_PROVIDER=n VM exited $nomp_rc without reporting)"
+	fail=$((fail + 1))
+fi
+[ "$fail" -eq 0 ] && [ "$nomp_rc" -ne 0 ] && {
+	echo "#- vm_nomp:FAIL (guest runner exited $nomp_rc)"
 	fail=$((fail + 1))
 }
 # the tail of a CI log is all some readers see: name every failure there

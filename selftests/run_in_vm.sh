@@ -2,7 +2,8 @@
 # Runs inside the test VM (scripts/test.sh boots it): every guest suite,
 # then the kernel log check.  Writes "<passed> <skipped> <failed>" per suite
 # to $1/<suite>.summary.  With $2 = e1000e (a VM booted with
-# "scripts/vm --e1000e"), the suites that run on a real driver, on e1000e.
+# "scripts/vm --e1000e"), the suites that run on a real driver, on e1000e;
+# with $2 = nomp, the suite for a kernel without bpfmp.
 results=$1
 drv=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,12 @@ summary() { # suite log
 filter=${BPFMP_TEST_FILTER:-}
 CLI_SUITES="mpctl_args mpctl_e2e ynl kselftest devmem_e2e replace xdp_e2e apply own_policy installed faults readme bench"
 # on a real driver, the suites that run on one
-if [ -n "$drv" ]; then
+if [ "$drv" = nomp ]; then
+	# a kernel without bpfmp (make kernel-nomp) on e1000e NICs
+	export BPFMP_DRIVER=e1000e
+	sfx=.nomp
+	CLI_SUITES="nomp"
+elif [ -n "$drv" ]; then
 	export BPFMP_DRIVER=$drv
 	sfx=.$drv
 	# devmem_e2e last: its device_removed unplugs the receiving NIC
@@ -137,6 +143,7 @@ for s in $CLI_SUITES; do
 	case $s in
 	mpctl_args) cli mpctl_args selftests/mpctl_args.sh build/mpctl ;;
 	installed) cli installed selftests/cli/installed.sh "$results" ;;
+	nomp) cli nomp selftests/cli/nomp.sh ;;
 	*/*) cli "$(basename "$s" .sh)" "$s" ;;
 	*) cli "$s$sfx" selftests/cli/"$s".sh ;;
 	esac

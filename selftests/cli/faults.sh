@@ -4,7 +4,10 @@
 # tokens come back, on a workqueue) racing other attaches, over and over
 # (DEBUG_LIST, and KASAN on the DEBUG kernel, catch a shared list edited
 # without its lock); queue restarts while the reader holds tokens; one
-# binding shared by two queues; privilege and namespaces; churn.
+# binding shared by two queues; privilege and namespaces; allocation
+# failures (fault injection: a refused attach changes nothing, a short
+# refill is counted and the stream survives); churn; the receiver's netns
+# deleted mid stream.
 set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
@@ -223,6 +226,277 @@ else
 	t_skip userns_attach "no user namespaces here: $($IN_RX unshare -Ur true 2>&1 | head -n1)"
 fi
 
+# --- allocation failures (fault injection, docs/harness.md) ---
+# failslab, fail_page_alloc and fail_function, each narrowed to bpfmp:
+# a stacktrace filter (the function whose code must be on the stack),
+# /proc/PID/fail-nth (one process), and
+# fail_function on bpfmp's ALLOW_ERROR_INJECTION sites.
+FI=/sys/kernel/debug
+fi_have() {
+	[ -e $FI/failslab/require-start ] && [ -d $FI/fail_page_alloc ] &&
+		[ -e $FI/fail_function/inject ] && [ -e /proc/self/fail-nth ]
+}
+fi_set() { echo "$3" >"$FI/$1/$2"; }	# attr file value
+fi_reset() {
+	local a
+	echo >$FI/fail_function/inject
+	for a in failslab fail_page_alloc fail_function; do
+		fi_set $a probability 0
+		fi_set $a times 1
+		fi_set $a space 0
+		fi_set $a interval 1
+		fi_set $a task-filter N
+		fi_set $a verbose 1
+		fi_set $a require-start 0
+		fi_set $a require-end 0xffffffffffffffff
+	done
+	fi_set failslab ignore-gfp-wait Y
+	fi_set fail_page_alloc ignore-gfp-wait Y
+	fi_set fail_page_alloc ignore-gfp-highmem Y
+	fi_set fail_page_alloc min-order 1
+}
+# "START END" of kernel function $1: its address and the next one up
+ksym_range() {
+	LC_ALL=C sort /proc/kallsyms | LC_ALL=C awk -v f="$1" '
+		s != "" && $1 > s { print "0x" s, "0x" $1; exit }
+		$3 == f && s == "" { s = $1 }'
+}
+# what a refused attach must leave as it found it: the bpf-mp dump, the
+# page pools (how many, none waiting), dma-bufs, BPF objects
+fi_state() {
+	local pools
+	pools=$($IN_RX $NLTOOL pools-all "$RX_IF" 2>&1)
+	$IN_RX $MPCTL show "$RX_IF" --json
+	echo "pools $(echo "$pools" | grep -c '^queue') waiting $(echo "$pools" | grep -c 'detached 1')"
+	echo "dmabufs $(dmabufs)"
+	$NLTOOL bpf-count
+}
+fi_state_is() { # state: dma-bufs and pools go asynchronously
+	for _ in $(seq $((50 * SLOW))); do
+		[ "$(fi_state)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "state before:"; echo "$1"
+	echo "state after:"; fi_state
+	return 1
+}
+# mpctl attach (netdevsim's queues 1-2, e1000e's one queue; 64K of device
+# memory: 16 pages keep the dma-buf's scatterlist, and so the sweep below,
+# short) in a process of its own that first runs CMD on itself (its
+# fail-nth)
+if [ "$DRIVER" = netdevsim ]; then FI_Q=1-2 FI_NQ=2; else FI_Q=0 FI_NQ=1; fi
+fi_attach() { # shell-command
+	$IN_RX sh -c "$1"' && exec "$@"' sh $MPCTL attach "$RX_IF" --queues $FI_Q \
+		--policy static_map --udmabuf 64K 2>&1
+}
+# ENOMEM, or what the kernel's extack says instead (mpctl then prints
+# only that: devmem's "Failed to bind dmabuf to device" for a failing
+# dma-buf attachment)
+enomem() {
+	[[ $1 == "mpctl: attach $RX_IF "*"Cannot allocate memory"* ]] ||
+		[[ $1 == "mpctl: attach $RX_IF "*": Kernel error: '"* ]]
+}
+
+# fail_function on one of bpfmp's own allocations, made by the attach
+# only: the attach is refused with ENOMEM and nothing changed.  Not
+# task-filter: on x86 without ftrace a kprobe handler runs from int3, as
+# an NMI, where in_task() is false, so a task filter never matches; the
+# stacktrace filter (bpf_mp_nl_attach_doit on the stack) scopes it.
+attach_fail_function() { # function call-to-fail
+	local fn=$1 nth=$2 base out rc left range
+	detach >/dev/null 2>&1
+	base=$(fi_state)
+	range=$(ksym_range bpf_mp_nl_attach_doit)
+	[ -n "$range" ] || { echo "no bpf_mp_nl_attach_doit in /proc/kallsyms"; return 1; }
+	echo "$fn" >$FI/fail_function/inject || return 1
+	fi_set fail_function require-start "${range% *}"
+	fi_set fail_function require-end "${range#* }"
+	fi_set fail_function space "$nth"	# size 1 per call: call NTH fails
+	fi_set fail_function times 1
+	fi_set fail_function probability 100
+	out=$(fi_attach true)
+	rc=$?
+	left=$(cat $FI/fail_function/times)
+	fi_reset
+	echo "$fn, call $nth failing: $out (exit $rc, failures left $left)"
+	[ "$rc" != 0 ] && [ "$left" = 0 ] && enomem "$out" || return 1
+	fi_state_is "$base"
+}
+
+# The call chain of the last failure injected (verbose 1 dumps its
+# stack), innermost first, on one line
+fi_trace() {
+	dmesg | awk '
+		/FAULT_INJECTION: forcing a failure/ { t = ""; on = 1; next }
+		on && /<\/TASK>/ { on = 0; next }
+		on && match($0, /[A-Za-z_][A-Za-z0-9_.]*\+0x/) {
+			t = t (t == "" ? "" : " < ") substr($0, RSTART, RLENGTH - 3)
+		}
+		END { print t }'
+}
+
+# Where the last injected failure hit: the first caller outside the
+# allocators and the fault injection code
+fi_site() {
+	fi_trace | tr '<' '\n' | sed 's/^ *//; s/ *$//' | grep -vE \
+		'^(dump_stack|should_fail|__should_fail|should_failslab|fail_dump|__alloc_|alloc_pages|alloc_frozen|__folio_alloc|folio_alloc|get_page_from|prepare_alloc|__get_free|__kmalloc|kmalloc|kzalloc|kvmalloc|__kvmalloc|kcalloc|kmem_cache|slab_|__slab|___slab|new_slab|allocate_slab|alloc_slab|__vmalloc|vmalloc|vzalloc|__vzalloc|kvzalloc|kvcalloc|pcpu_|alloc_vmap|__get_vm_area|__alloc_pages|page_pool_alloc|__page_pool_alloc)' |
+		head -n 1
+}
+
+# Every slab and page allocation an attach makes (binding, dma-buf
+# mapping, genpool, page pools, queue restarts), failed one at a time:
+# the N-th allocation made with bpf_mp_nl_attach_doit on the stack in
+# the mpctl process (fail-nth) fails.  Each attach is refused with ENOMEM
+# and leaves nothing, or absorbs the failure and attaches both queues;
+# the sweep ends at the first N past the attach's last allocation.  Each
+# of the first 64 (the binding, the dma-buf mapping, the genpool, the
+# queues' page pools), then N grows by a quarter each step: the rest are
+# the rings' fills, a buffer each (hundreds on e1000e), as the sites
+# histogram printed at the end shows.
+attach_fail_nth() {
+	local range n out rc hit base refused=0 absorbed=0 max=${BPFMP_FAULT_SWEEP:-2000} a done=0
+	detach >/dev/null 2>&1
+	range=$(ksym_range bpf_mp_nl_attach_doit)
+	[ -n "$range" ] || { echo "no bpf_mp_nl_attach_doit in /proc/kallsyms"; return 1; }
+	for a in failslab fail_page_alloc; do
+		fi_set $a require-start "${range% *}"
+		fi_set $a require-end "${range#* }"
+		fi_set $a ignore-gfp-wait N
+	done
+	fi_set fail_page_alloc ignore-gfp-highmem N
+	fi_set fail_page_alloc min-order 0
+	base=$(fi_state)
+	local budget=$((SECONDS + ${BPFMP_FAULT_SWEEP_S:-$((T_LIMIT - 60))}))
+	rm -f /tmp/faults-sites
+	for n in $(seq 64) $(awk -v m="$max" 'BEGIN { for (n = 80; n <= m; n += int(n / 4)) print n }'); do
+		[ $SECONDS -lt $budget ] || { echo "allocation $n: out of time (the sweep is cut short)"; break; }
+		fi_set failslab times 1
+		fi_set fail_page_alloc times 1
+		out=$(fi_attach "echo $n >/proc/self/fail-nth")
+		rc=$?
+		hit=$((2 - $(cat $FI/failslab/times) - $(cat $FI/fail_page_alloc/times)))
+		if [ "$rc" = 0 ]; then
+			[ "$($IN_RX $MPCTL show "$RX_IF" --json | jq length)" = $FI_NQ ] ||
+				{ echo "allocation $n: attach succeeded without its queues"; break; }
+			detach >/dev/null || { echo "allocation $n: detach failed"; break; }
+			[ "$hit" = 0 ] && { done=1; break; }
+			absorbed=$((absorbed + 1))
+			echo "$(fi_site) absorbed" >>/tmp/faults-sites
+		else
+			[ "$hit" = 1 ] || { echo "allocation $n: refused with no fault injected: $out"; break; }
+			enomem "$out" || { echo "allocation $n: $out, under: $(fi_trace)"; break; }
+			refused=$((refused + 1))
+			echo "$(fi_site) refused" >>/tmp/faults-sites
+		fi
+		fi_state_is "$base" || { echo "allocation $n: $out"; break; }
+	done
+	fi_reset
+	echo "attach fault sweep: allocations 1-64, then 80, 100, ... to $n failed one at a time:" \
+		"$refused refused, $absorbed absorbed; where (count, site, outcome):" \
+		"$(sort /tmp/faults-sites 2>/dev/null | uniq -c | sort -rn | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')" |
+		tee /tmp/faults-sweep
+	[ "$done" = 1 ] && [ "$n" -gt 1 ] && fi_state_is "$base"
+}
+
+rxstat() { $IN_RX ethtool -S "$RX_IF" | awk -v k="rx2_$1:" '$1 == k { print $2 }'; }
+steer() { $IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port "$1" action 2 >/dev/null; }
+unsteer() {
+	local id
+	for id in $($IN_RX ethtool -n "$RX_IF" | awk '/^Filter:/ { print $2 }'); do
+		$IN_RX ethtool -N "$RX_IF" delete "$id"
+	done
+}
+
+# A device refill that finds no memory (fail_function on the provider's
+# alloc_netmems, TIMES times, from NAPI): without --strict the buffers
+# come from host pages, counted fallback-exhausted; with --strict the
+# refill comes up short (strict-short, netdevsim's rx2_alloc_fail).  The
+# devmem stream is intact either way.
+refill_device_short() { # port [--strict]
+	local port=$1 strict=${2:-} times=4 left af0 af1 d0 d1 rc=0
+	detach >/dev/null 2>&1
+	verdict_dev 2
+	devrx_start "$port" --size 16M --hold 64M --expect $((4 * MB)) -- \
+		$MPCTL attach "$RX_IF" --queues 2 --policy static_map $strict || return 1
+	steer "$port"
+	af0=$(rxstat alloc_fail) d0=$(rxstat drops)
+	echo bpf_mp_pp_alloc >$FI/fail_function/inject || return 1
+	fi_set fail_function times $times
+	fi_set fail_function probability 100
+	send "$port" $((4 * MB)) || rc=1
+	left=$(cat $FI/fail_function/times)
+	fi_reset
+	devrx_wait "$port" && ok_line "$port" || rc=1
+	af1=$(rxstat alloc_fail) d1=$(rxstat drops)
+	qfields 2 fallback_exhausted strict_short bufs_device bufs_host
+	echo "failures left $left; rx2 alloc_fail $af0 -> $af1, drops $d0 -> $d1"
+	[ "$left" = 0 ] || rc=1
+	if [ -z "$strict" ]; then
+		[ "$Q_fallback_exhausted" -ge $times ] && [ "$Q_strict_short" = 0 ] || rc=1
+	else
+		[ "$Q_strict_short" -ge $times ] && [ "$Q_fallback_exhausted" = 0 ] &&
+			[ "$af1" -gt "$af0" ] && [ "$(result host "$port")" = 0 ] || rc=1
+	fi
+	unsteer
+	detach || rc=1
+	all_released || rc=1
+	return $rc
+}
+
+# Host pages that cannot be had (fail_page_alloc, only for allocations
+# made under bpf_mp_refill(), TIMES times, from NAPI): the refill comes up
+# short (rx2_alloc_fail), frames find no buffer, TCP recovers.
+refill_host_short() {
+	local port=5763 times=4 range out left af0 af1 d0 d1 rc=0
+	detach >/dev/null 2>&1
+	bpftool map update name static_queues key $(le32 "$IFX") $(le32 2) value 0 0 0 0
+	$IN_RX $MPCTL attach "$RX_IF" --queues 2 --policy static_map >/dev/null || return 1
+	steer $port
+	range=$(ksym_range bpf_mp_refill)
+	[ -n "$range" ] || { echo "no bpf_mp_refill in /proc/kallsyms"; return 1; }
+	fi_set fail_page_alloc require-start "${range% *}"
+	fi_set fail_page_alloc require-end "${range#* }"
+	fi_set fail_page_alloc min-order 0
+	fi_set fail_page_alloc times $times
+	af0=$(rxstat alloc_fail) d0=$(rxstat drops)
+	fi_set fail_page_alloc probability 100
+	out=$(stream $port $((2 * MB)))
+	left=$(cat $FI/fail_page_alloc/times)
+	fi_reset
+	af1=$(rxstat alloc_fail) d1=$(rxstat drops)
+	qfields 2 bufs_host bufs_device refills_host
+	echo "stream: $out; failures left $left; rx2 alloc_fail $af0 -> $af1, drops $d0 -> $d1"
+	[ "$out" = "$((2 * MB)) ok" ] && [ "$left" = 0 ] && [ "$af1" -gt "$af0" ] || rc=1
+	unsteer
+	detach || rc=1
+	all_released || rc=1
+	return $rc
+}
+
+if fi_have; then
+	fi_reset
+	t attach_fail_queue_alloc	attach_fail_function bpf_mp_queue_alloc $FI_NQ
+	t attach_fail_binding_alloc	attach_fail_function bpf_mp_binding_alloc 1
+	t attach_fail_stack_alloc	attach_fail_function bpf_mp_stack_alloc 1
+	T_LIMIT=$((T_LIMIT * 3)) t attach_fail_nth	attach_fail_nth
+	cat /tmp/faults-sweep 2>/dev/null
+	if [ "$DRIVER" = netdevsim ]; then
+		t refill_device_short	refill_device_short 5761
+		t refill_device_short_strict	refill_device_short 5762 --strict
+		t refill_host_short	refill_host_short
+	else
+		for n in refill_device_short refill_device_short_strict refill_host_short; do
+			t_skip $n "netdevsim only: counts its rx2_alloc_fail and steers with ntuple, which e1000e has not"
+		done
+	fi
+	fi_reset
+else
+	for n in attach_fail_queue_alloc attach_fail_binding_alloc attach_fail_stack_alloc \
+		attach_fail_nth refill_device_short refill_device_short_strict refill_host_short; do
+		t_skip $n "no fault injection in this kernel (failslab, fail_page_alloc, fail_function, stacktrace filter)"
+	done
+fi
+
 slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 # Attach/detach cycles, device memory on all four queues then host only,
 # under traffic; then two attachers on different queues of one device
@@ -269,6 +543,69 @@ churn() {
 	return $rc
 }
 t churn	churn
+
+# The receiver's netns deleted while a devmem stream flows into the device-memory queue
+# and the application holds its tokens: the netns lives on in the
+# application; killing it (the socket dies with the tokens) ends the
+# netns, and the device comes back to the initial netns still attached
+# (an attachment follows its device across netns, docs/core.md) with no
+# pool waiting; detaching it there releases the dma-buf.
+netns_deleted_mid_stream() {
+	local port=5765 sender dev i out before now rc=0
+	detach >/dev/null 2>&1
+	verdict_dev $DQ
+	devrx_start $port --size 16M --hold 64M --linger --expect $((4 * MB)) -- \
+		$MPCTL attach "$RX_IF" --queues $DQ --policy static_map || return 1
+	[ "$DRIVER" = netdevsim ] && steer $port
+	$IN_TX timeout $((60 * SLOW)) $STREAM send $RX_IP $port $((4 * MB)) 16 >/dev/null 2>&1 &
+	sender=$!
+	wait_field $DQ bufs_device 64 || rc=1
+	before=$(qfield $DQ bufs_device)
+	ip netns del $RX_NS || return 1
+	# the netns, now without a name, as devmem_rx sees it: still receiving
+	for i in $(seq $((100 * SLOW))); do
+		now=$(nsenter -t $DEVRX_PID -n $MPCTL show "$RX_IF" --json |
+			jq -r '.[] | select(.queue == '$DQ') | .bufs_device')
+		[ "${now:-0}" -gt "$before" ] && break
+		sleep 0.1
+	done
+	echo "device buffers $before before the netns was deleted, ${now:-?} after"
+	[ "${now:-0}" -gt "$before" ] || rc=1
+	kill -0 $DEVRX_PID || { echo "devmem_rx died when its netns name went"; rc=1; }
+	kill -KILL $DEVRX_PID
+	wait $DEVRX_PID 2>/dev/null
+	wait $sender 2>/dev/null
+	for i in $(seq $((300 * SLOW))); do
+		if [ "$DRIVER" = netdevsim ]; then
+			dev=$(ls /sys/bus/netdevsim/devices/netdevsim$((PAIR_ID + 1))/net/ 2>/dev/null)
+		else
+			dev=$(if_by_mac $E1000E_RX_MAC)
+		fi
+		[ -n "$dev" ] && [ -e /sys/class/net/"$dev" ] && break
+		dev=
+		sleep 0.1
+	done
+	[ -n "$dev" ] || { echo "the device never came back to the initial netns"; return 1; }
+	echo "back in the initial netns as $dev"
+	out=$($MPCTL show "$dev" --json)
+	echo "$out"
+	[ "$(echo "$out" | jq '[.[] | select(.queue == '$DQ')] | length')" = 1 ] || rc=1
+	for i in $(seq $((100 * SLOW))); do
+		! $NLTOOL pools-all "$dev" | grep -q 'detached 1' && break
+		sleep 0.1
+	done
+	$NLTOOL pools-all "$dev" | grep 'detached 1' && { echo "a pool still waits for buffers"; rc=1; }
+	[ "$(dmabufs)" = 1 ] || { echo "dma-bufs: $(dmabufs), the attachment's one expected"; rc=1; }
+	$MPCTL detach "$dev" >/dev/null || rc=1
+	for i in $(seq $((100 * SLOW))); do
+		[ "$(dmabufs)" = 0 ] && ! $NLTOOL pools-all "$dev" | grep -q 'detached 1' && break
+		sleep 0.1
+	done
+	[ "$(dmabufs)" = 0 ] || { echo "dma-bufs left: $(dmabufs)"; rc=1; }
+	[ "$($MPCTL show --json | jq length)" = 0 ] || { $MPCTL show; rc=1; }
+	return $rc
+}
+t netns_deleted_mid_stream	netns_deleted_mid_stream
 
 [ -z "$OTHER_IF" ] || echo "$OTHER" >/sys/bus/netdevsim/del_device
 unload_all

@@ -238,7 +238,7 @@ else
 	# the GRO skbs XDP saw are told their true length and cut safely
 	t gro_xdp_lengths	gro_frag_list
 	# GRO skbs whose 17 frags were all device memory: the next segment
-	# of each would have gone into a frag_list (what patches 0019/0020
+	# of each would have gone into a frag_list (what patches 0021/0022
 	# are about); gro_xdp_lengths then checked that none reached XDP
 	if [ "$(gro_bss full)" -gt 0 ] 2>/dev/null; then
 		t gro_frag_list	gro_full_handled

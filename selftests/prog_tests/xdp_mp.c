@@ -313,7 +313,7 @@ static void verdicts(struct xt *x)
 	ASSERT_GE(r.seen, 14, "devmap: device frames seen");
 	ASSERT_EQ(r.rx_dropped, r.seen, "devmap refuses device memory: in rx_dropped");
 
-	/* host frames go through the cpumap kthread up the stack (patch 0015) */
+	/* host frames go through the cpumap kthread up the stack */
 	r = run_verdict(x, V_REDIRECT_CPU, 0, 16);
 	ASSERT_GE(r.seen, 14, "cpumap: host frames seen");
 	ASSERT_EQ(r.rx_dropped, 0, "host frames are not refused");
