@@ -323,8 +323,8 @@ attach_fail_function() { # function call-to-fail
 	fi_state_is "$base"
 }
 
-# The call chain of the last failure injected (verbose 1 dumps its
-# stack), innermost first, on one line
+# The call chain of the last failure injected (with verbose 2, which
+# dumps its stack), innermost first, on one line
 fi_trace() {
 	dmesg | awk '
 		/FAULT_INJECTION: forcing a failure/ { t = ""; on = 1; next }
@@ -335,12 +335,18 @@ fi_trace() {
 		END { print t }'
 }
 
-# Where the last injected failure hit: the first caller outside the
-# allocators and the fault injection code
-fi_site() {
-	fi_trace | tr '<' '\n' | sed 's/^ *//; s/ *$//' | grep -vE \
-		'^(dump_stack|should_fail|__should_fail|should_failslab|fail_dump|__alloc_|alloc_pages|alloc_frozen|__folio_alloc|folio_alloc|get_page_from|prepare_alloc|__get_free|__kmalloc|kmalloc|kzalloc|kvmalloc|__kvmalloc|kcalloc|kmem_cache|slab_|__slab|___slab|new_slab|allocate_slab|alloc_slab|__vmalloc|vmalloc|vzalloc|__vzalloc|kvzalloc|kvcalloc|pcpu_|alloc_vmap|__get_vm_area|__alloc_pages|page_pool_alloc|__page_pool_alloc)' |
-		head -n 1
+# Allocation N refused the attach with the wrong errno: the same again,
+# with the stack of the failure, for the message
+fi_why() { # n output
+	local a
+	detach >/dev/null 2>&1
+	for a in failslab fail_page_alloc; do
+		fi_set $a verbose 2
+		fi_set $a times 1
+	done
+	fi_attach "echo $1 >/proc/self/fail-nth" >/dev/null
+	echo "allocation $1: $2, under: $(fi_trace)"
+	detach >/dev/null 2>&1
 }
 
 # Every slab and page allocation an attach makes (binding, dma-buf
@@ -351,8 +357,10 @@ fi_site() {
 # the sweep ends at the first N past the attach's last allocation.  Each
 # of the first 64 (the binding, the dma-buf mapping, the genpool, the
 # queues' page pools), then N grows by a quarter each step: the rest are
-# the rings' fills, a buffer each (hundreds on e1000e), as the sites
-# histogram printed at the end shows.
+# the rings' fills, a buffer each (hundreds on e1000e).  verbose 1: a line
+# per failure, no stack (hundreds of stacks would wrap the kernel log the
+# runner's gates read); a wrong errno is tried again with verbose 2 for
+# its call chain.
 attach_fail_nth() {
 	local range n out rc hit base refused=0 absorbed=0 max=${BPFMP_FAULT_SWEEP:-2000} a done=0
 	detach >/dev/null 2>&1
@@ -367,7 +375,6 @@ attach_fail_nth() {
 	fi_set fail_page_alloc min-order 0
 	base=$(fi_state)
 	local budget=$((SECONDS + ${BPFMP_FAULT_SWEEP_S:-$((T_LIMIT - 60))}))
-	rm -f /tmp/faults-sites
 	for n in $(seq 64) $(awk -v m="$max" 'BEGIN { for (n = 80; n <= m; n += int(n / 4)) print n }'); do
 		[ $SECONDS -lt $budget ] || { echo "allocation $n: out of time (the sweep is cut short)"; break; }
 		fi_set failslab times 1
@@ -381,20 +388,16 @@ attach_fail_nth() {
 			detach >/dev/null || { echo "allocation $n: detach failed"; break; }
 			[ "$hit" = 0 ] && { done=1; break; }
 			absorbed=$((absorbed + 1))
-			echo "$(fi_site) absorbed" >>/tmp/faults-sites
 		else
 			[ "$hit" = 1 ] || { echo "allocation $n: refused with no fault injected: $out"; break; }
-			enomem "$out" || { echo "allocation $n: $out, under: $(fi_trace)"; break; }
+			enomem "$out" || { fi_why "$n" "$out"; break; }
 			refused=$((refused + 1))
-			echo "$(fi_site) refused" >>/tmp/faults-sites
 		fi
 		fi_state_is "$base" || { echo "allocation $n: $out"; break; }
 	done
 	fi_reset
 	echo "attach fault sweep: allocations 1-64, then 80, 100, ... to $n failed one at a time:" \
-		"$refused refused, $absorbed absorbed; where (count, site, outcome):" \
-		"$(sort /tmp/faults-sites 2>/dev/null | uniq -c | sort -rn | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')" |
-		tee /tmp/faults-sweep
+		"$refused refused with ENOMEM, $absorbed absorbed" | tee /tmp/faults-sweep
 	[ "$done" = 1 ] && [ "$n" -gt 1 ] && fi_state_is "$base"
 }
 
