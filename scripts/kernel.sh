@@ -132,27 +132,33 @@ configure() {
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
 	make -s -C "$src" O="$out" olddefconfig >/dev/null
 	# Kconfig silently drops options whose dependencies are unmet: refuse.
+	# A later fragment overrides an earlier one (nomp.config turns bpfmp
+	# off), as merge_config.sh does: check each symbol's last request.
 	local bad=0 line sym val
+	local -A want=()
 	while read -r line; do
 		case "$line" in
-		CONFIG_*=*)
-			sym=${line%%=*}
-			val=${line#*=}
-			grep -qx "$sym=$val" "$out/.config" || {
-				echo "kernel: $sym=$val requested but not set" >&2
-				bad=1
-			}
-			;;
+		CONFIG_*=*) want[${line%%=*}]=${line#*=} ;;
 		"# CONFIG_"*" is not set")
 			sym=${line#\# }
-			sym=${sym%% *}
+			want[${sym%% *}]=n
+			;;
+		esac
+	done < <(cat "${frags[@]}")
+	for sym in "${!want[@]}"; do
+		val=${want[$sym]}
+		if [ "$val" = n ]; then
 			grep -q "^$sym=" "$out/.config" && {
 				echo "kernel: $sym requested off but set" >&2
 				bad=1
 			}
-			;;
-		esac
-	done < <(cat "${frags[@]}")
+		else
+			grep -qx "$sym=$val" "$out/.config" || {
+				echo "kernel: $sym=$val requested but not set" >&2
+				bad=1
+			}
+		fi
+	done
 	[ "$bad" = 0 ] || die "config fragments do not hold"
 	echo "$id" >"$out/.bpfmp-config"
 	step_done kernel configured "$t0"
