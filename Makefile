@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel tools bpf examples selftests kselftest test vm demo bench patches clean distclean \
+.PHONY: all build deps kernel tools bpf examples selftests kselftest bpf-ci test vm demo bench patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -281,6 +281,14 @@ endif
 selftests: $(ST)/test_progs $(ST)/nltool $(ST)/stream $(TEST_SKELS:.skel.h=.bpf.o) \
 	kselftest
 
+# Upstream BPF CI's test_progs, built from the kernel tree with only the
+# bpf_mp test (tools/testing/selftests/bpf/prog_tests/bpf_mp.c, added by the
+# series) into build/bpf-ci/; docs/harness.md.  Run it in the VM with
+# scripts/vm run -- build/bpf-ci/test_progs -t bpf_mp -v.
+bpf-ci: $(LIBBPF) $(BPFTOOL) FORCE | kernel
+	$(Q)KSRC=$(SRC) KOUT=$(KOUT) OUT=$(B)/bpf-ci BPF_CI_TOOLS=$(B) \
+		CLANG=$(CLANG) bash scripts/bpf-ci.sh
+
 # --- running ---------------------------------------------------------------
 
 test: all
@@ -351,6 +359,7 @@ help:
 	@echo '  deps           Debian packages and the kernel source package'
 	@echo '  kernel         patch and build the kernel in $(CACHE)'
 	@echo '  build          everything after the kernel: tools bpf build/mpctl examples selftests'
+	@echo '  bpf-ci         upstream test_progs with only bpf_mp, into build/bpf-ci (docs/harness.md)'
 	@echo '  patches        regenerate kernel/patches/ from the cache tree (docs/harness.md)'
 	@echo '  clean          remove build/; distclean also the kernel tree and objects'
 	@echo 'Variables: V=1 (commands), CI=1 (-Werror), DEBUG=1, KERNEL_SRC=DIR, PREFIX, DESTDIR'
