@@ -19,7 +19,8 @@
 #     genkey, od), since test_progs.c includes it;
 #   - test_progs.c and the helper sources its runner links
 #     (TRUNNER_EXTRA_SOURCES and TRUNNER_LIB_SOURCES), against the tree's
-#     libbpf, with upstream's CFLAGS (-Werror).
+#     libbpf, with upstream's CFLAGS (-Werror);
+#   - on a kernel without CONFIG_KEYS, scripts/lib/bpf-ci-nokeys.c (see there).
 #
 # Environment:
 #   KSRC       kernel tree with the bpf_mp selftests (default: the cache tree)
