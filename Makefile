@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel kernel-nomp tools bpf examples selftests kselftest test vm demo bench patches clean distclean \
+.PHONY: all build deps kernel kernel-nomp tools bpf examples selftests kselftest bpf-ci test vm demo bench patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -87,7 +87,7 @@ all: build
 deps kernel kernel-nomp: ;
 install: install-files
 endif
-build: selftests bpf $(B)/mpctl examples
+build: selftests bpf $(B)/mpctl examples bpf-ci
 
 # The paths the docs use ("make build/mpctl"): the rules name $(B)/...,
 # an absolute path, which make does not match with a relative one.
@@ -285,6 +285,14 @@ endif
 selftests: $(ST)/test_progs $(ST)/nltool $(ST)/stream $(TEST_SKELS:.skel.h=.bpf.o) \
 	kselftest
 
+# Upstream BPF CI's test_progs, built from the kernel tree with only the
+# bpf_mp test (tools/testing/selftests/bpf/prog_tests/bpf_mp.c, added by the
+# series) into build/bpf-ci/; docs/harness.md.  Run it in the VM with
+# scripts/vm run -- build/bpf-ci/test_progs -t bpf_mp -v.
+bpf-ci: $(LIBBPF) $(BPFTOOL) FORCE | kernel
+	$(Q)KSRC=$(SRC) KOUT=$(KOUT) OUT=$(B)/bpf-ci BPF_CI_TOOLS=$(B) \
+		CLANG=$(CLANG) bash scripts/bpf-ci.sh
+
 # --- running ---------------------------------------------------------------
 
 test: all
@@ -356,6 +364,7 @@ help:
 	@echo '  kernel         patch and build the kernel in $(CACHE)'
 	@echo '  kernel-nomp    the same kernel with CONFIG_BPF_MEM_PROVIDER=n (drivers without bpfmp)'
 	@echo '  build          everything after the kernel: tools bpf build/mpctl examples selftests'
+	@echo '  bpf-ci         upstream test_progs with only bpf_mp, into build/bpf-ci (docs/harness.md)'
 	@echo '  patches        regenerate kernel/patches/ from the cache tree (docs/harness.md)'
 	@echo '  clean          remove build/; distclean also the kernel tree and objects'
 	@echo 'Variables: V=1 (commands), CI=1 (-Werror), DEBUG=1, KERNEL_SRC=DIR, PREFIX, DESTDIR'

@@ -24,7 +24,7 @@ summary() { # suite log
 # them all (-t); a CLI suite runs, whole, when an item's NAME matches the
 # suite's name: its tests build on each other, so SUB does not split it.
 filter=${BPFMP_TEST_FILTER:-}
-CLI_SUITES="mpctl_args mpctl_e2e ynl kselftest devmem_e2e replace xdp_e2e apply own_policy installed faults readme bench"
+CLI_SUITES="mpctl_args mpctl_e2e ynl kselftest bpf_ci devmem_e2e replace xdp_e2e apply own_policy installed faults readme bench"
 # on a real driver, the suites that run on one
 if [ "$drv" = nomp ]; then
 	# a kernel without bpfmp (make kernel-nomp) on e1000e NICs
