@@ -18,15 +18,21 @@ out=$(mktemp)
 timeout -k 10 "$limit" "$TP" -t bpf_mp >"$out" 2>&1
 rc=$?
 cat "$out"
-# upstream: "Summary: T/S PASSED, K SKIPPED, F FAILED" (T tests, S subtests)
-sum=$(grep -E '^Summary: [0-9]+/[0-9]+ PASSED, [0-9]+ SKIPPED, [0-9]+ FAILED' "$out" | tail -n 1)
+# upstream: "Summary: T/S PASSED, K SKIPPED, F/G FAILED" (T and F tests,
+# S and G subtests)
+sum=$(grep -E '^Summary: [0-9]+/[0-9]+ PASSED, [0-9]+ SKIPPED, [0-9]+(/[0-9]+)? FAILED' "$out" | tail -n 1)
 rm -f "$out"
 if [ -z "$sum" ]; then
-	echo "#1 bpf_ci/run:FAIL (test_progs exited $rc without its Summary line; 124: killed after $limit s)"
+	why="exited $rc"
+	[ "$rc" = 124 ] && why="killed after $limit s"
+	echo "#1 bpf_ci/run:FAIL (test_progs $why without its Summary line)"
 	echo "Summary: 0 PASSED, 0 SKIPPED, 1 FAILED"
 	exit 1
 fi
-read -r sub skip fail < <(echo "$sum" | sed -E 's/^Summary: [0-9]+\/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+) FAILED.*/\1 \2 \3/')
+read -r sub skip fail subfail < <(echo "$sum" |
+	sed -E 's/^Summary: [0-9]+\/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+)\/?([0-9]*) FAILED.*/\1 \2 \3 \4/')
+# failing subtests when it names them, else failing tests
+[ "${subfail:-0}" -gt 0 ] && fail=$subfail
 if [ "$rc" -ne 0 ] && [ "$fail" = 0 ]; then
 	echo "#1 bpf_ci/run:FAIL (test_progs exited $rc with nothing failed)"
 	fail=1
