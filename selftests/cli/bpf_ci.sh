@@ -29,8 +29,8 @@ if [ -z "$sum" ]; then
 	echo "Summary: 0 PASSED, 0 SKIPPED, 1 FAILED"
 	exit 1
 fi
-read -r sub skip fail subfail < <(echo "$sum" |
-	sed -E 's/^Summary: [0-9]+\/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+)\/?([0-9]*) FAILED.*/\1 \2 \3 \4/')
+read -r sub skip fail subfail <<<"$(echo "$sum" |
+	sed -E 's/^Summary: [0-9]+\/([0-9]+) PASSED, ([0-9]+) SKIPPED, ([0-9]+)\/?([0-9]*) FAILED.*/\1 \2 \3 \4/')"
 # failing subtests when it names them, else failing tests
 [ "${subfail:-0}" -gt 0 ] && fail=$subfail
 if [ "$rc" -ne 0 ] && [ "$fail" = 0 ]; then
