@@ -42,7 +42,7 @@ TOOL_LIBS := -lelf -lz
 
 Q	:= $(if $(V),,@)
 
-.PHONY: all build deps kernel kernel-nomp tools bpf examples selftests kselftest bpf-ci test vm demo bench patches clean distclean \
+.PHONY: all build deps kernel kernel-nomp tools bpf examples selftests kselftest bpf-ci test vm demo bench soak patches clean distclean \
 	install install-files uninstall help
 
 # Where "make install" puts things.  BPFMP_LIBDIR is also compiled into
@@ -314,6 +314,15 @@ endif
 bench: all
 	$(Q)bash scripts/bench/run.sh
 
+# the soak (selftests/cli/soak.sh): SOAK attach/detach cycles under traffic
+# and devmem streams, about half an hour; DEBUG=1 adds the kmemleak scan
+SOAK	?= 1000
+soak: all
+	$(Q)rm -rf $(B)/soak-results && mkdir -p $(B)/soak-results
+	$(Q)BPFMP_TEST_FILTER=soak BPFMP_CLI_SUITES=selftests/cli/soak.sh \
+		scripts/vm run --timeout $$(( $(SOAK) * 12 + 900 )) -- \
+		env BPFMP_SOAK=$(SOAK) selftests/run_in_vm.sh $(B)/soak-results
+
 patches:
 	$(Q)bash scripts/patches.sh
 
@@ -365,6 +374,7 @@ help:
 	@echo '  kernel-nomp    the same kernel with CONFIG_BPF_MEM_PROVIDER=n (drivers without bpfmp)'
 	@echo '  build          everything after the kernel: tools bpf build/mpctl examples selftests'
 	@echo '  bpf-ci         upstream test_progs with only bpf_mp, into build/bpf-ci (docs/harness.md)'
+	@echo '  soak           SOAK=1000 attach/detach cycles under traffic in the VM (DEBUG=1: kmemleak too)'
 	@echo '  patches        regenerate kernel/patches/ from the cache tree (docs/harness.md)'
 	@echo '  clean          remove build/; distclean also the kernel tree and objects'
 	@echo 'Variables: V=1 (commands), CI=1 (-Werror), DEBUG=1, KERNEL_SRC=DIR, PREFIX, DESTDIR'
