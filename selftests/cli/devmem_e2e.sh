@@ -18,7 +18,6 @@ IFX=$($IN_RX cat /sys/class/net/"$RX_IF"/ifindex)
 # one RX queue, no ntuple rules: everything reaches queue 0, split
 [ "$DRIVER" = netdevsim ] || $IN_RX $NLTOOL hds "$RX_IF" on 0
 
-le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
 # static_map's verdict for queue Q of the receiver: device or host
 verdict() { # queue device|host
 	if [ "$2" = device ]; then
@@ -304,7 +303,6 @@ token_return() {
 t token_return		token_return
 t token_detach		detach
 
-dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
 # no old page_pool waiting for buffers, no dma-buf left: everything is back
 all_returned() {
 	for _ in $(seq $((100 * SLOW))); do

@@ -100,3 +100,21 @@ stream_through() { # port policy bytes [devmem_rx-args...]
 	devrx_wait "$port" && ok_line "$port"
 }
 detach() { $IN_RX $MPCTL detach "$RX_IF"; }
+
+# a u32 as the four bytes bpftool map update takes
+le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+# dma-bufs alive in the kernel
+dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
+# the kernel's slab memory, kB
+slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+# every dma-buf released and no old pool waiting for buffers, within a while
+all_released() {
+	for _ in $(seq $((100 * SLOW))); do
+		! $IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null | grep -q 'detached 1' &&
+			[ "$(dmabufs)" = 0 ] && return 0
+		sleep 0.1
+	done
+	$IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null
+	cat /sys/kernel/debug/dma_buf/bufinfo
+	return 1
+}

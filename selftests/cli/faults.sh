@@ -31,19 +31,6 @@ IFX=$($IN_RX cat /sys/class/net/"$RX_IF"/ifindex)
 # header split on for the tests that attach without --flow (those that use
 # --flow turn it on and restore this)
 $IN_RX $NLTOOL hds "$RX_IF" on 0 >/dev/null
-le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
-# every dma-buf released and no old pool waiting for buffers, within a while
-all_released() {
-	for _ in $(seq $((100 * SLOW))); do
-		! $IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null | grep -q 'detached 1' &&
-			[ "$(dmabufs)" = 0 ] && return 0
-		sleep 0.1
-	done
-	$IN_RX $NLTOOL pools-all "$RX_IF" 2>/dev/null
-	cat /sys/kernel/debug/dma_buf/bufinfo
-	return 1
-}
 
 t policy_load_faults	$MPCTL policy load build/bpf/provider.bpf.o
 bpftool map update name static_queues key $(le32 "$IFX") $(le32 $DQ) value 1 0 0 0
@@ -500,7 +487,6 @@ else
 	done
 fi
 
-slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 # Attach/detach cycles, device memory on all four queues then host only,
 # under traffic; then two attachers on different queues of one device
 # racing a third process that dumps queue-get (e1000e, one queue each: the

@@ -14,9 +14,6 @@ cd "$(dirname "$0")/../.."
 . selftests/cli/devmem_lib.sh
 
 N=${BPFMP_SOAK:-1000}
-le32() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-dmabufs() { awk '/^Total .* objects/ { print $2 }' /sys/kernel/debug/dma_buf/bufinfo; }
-slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 
 link_up 62 4 || { t_skip all "no netdevsim pair"; t_summary; exit; }
 $IN_RX $NLTOOL hds "$RX_IF" on 0 >/dev/null
@@ -70,12 +67,7 @@ soak() {
 	wait $str || rc=1
 	wait $dump || { echo "the queue-get dumper failed"; rc=1; }
 	kill $traffic 2>/dev/null; pkill -f "udp $RX_IP 5740"
-	for _ in $(seq 200); do
-		! $IN_RX $NLTOOL pools-all "$RX_IF" | grep -q 'detached 1' && [ "$(dmabufs)" = 0 ] && break
-		sleep 0.1
-	done
-	$IN_RX $NLTOOL pools-all "$RX_IF" | grep 'detached 1' && { echo "pools still waiting"; rc=1; }
-	[ "$(dmabufs)" = 0 ] || { echo "dma-bufs left: $(dmabufs)"; rc=1; }
+	all_released || { echo "pools still waiting or dma-bufs left"; rc=1; }
 	[ "$($IN_RX $MPCTL show "$RX_IF" --json | jq length)" = 0 ] || { echo "queues left attached"; rc=1; }
 	s1=$(slab_kb)
 	echo "$N cycles: slab $s0 kB -> $s1 kB"
