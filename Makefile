@@ -240,7 +240,7 @@ ST	:= $(B)/selftests
 TEST_SRCS := $(sort $(wildcard selftests/prog_tests/*.c))
 TEST_NAMES := $(notdir $(TEST_SRCS:.c=))
 TEST_SKELS := $(patsubst selftests/progs/%.bpf.c,$(ST)/progs/%.skel.h,$(wildcard selftests/progs/*.bpf.c))
-ST_LIB_SRCS := selftests/test_progs.c selftests/nsim.c selftests/mp.c
+ST_LIB_SRCS := selftests/test_progs.c selftests/nsim.c selftests/mp.c selftests/mp_req.c
 
 $(ST)/tests.h: FORCE
 	$(Q)mkdir -p $(@D)
@@ -255,8 +255,8 @@ $(ST)/test_progs: $(TEST_SRCS) $(ST_LIB_SRCS) selftests/*.h $(ST)/tests.h \
 	$(Q)$(CC) $(ST_CFLAGS) $(TEST_SRCS) $(ST_LIB_SRCS) -o $@ \
 		$(LIBBPF) $(LIBYNL) $(TOOL_LIBS)
 
-$(ST)/nltool: selftests/tools/nltool.c $(LIBYNL)
-	$(Q)$(CC) $(ST_CFLAGS) $< -o $@ $(LIBYNL)
+$(ST)/nltool: selftests/tools/nltool.c selftests/mp_req.c selftests/mp.h $(LIBYNL)
+	$(Q)$(CC) $(ST_CFLAGS) $< selftests/mp_req.c -o $@ $(LIBYNL)
 
 $(ST)/stream: selftests/tools/stream.c
 	$(Q)mkdir -p $(@D)

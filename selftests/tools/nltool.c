@@ -13,9 +13,16 @@
  *        upstream devmem: bind the dma-buf to QUEUE with netdev bind-rx,
  *        print "bound ID", and keep the binding (it lives as long as the
  *        netlink socket) in a background process until that is killed
+ *   nltool cycle DEV QUEUES POLICY N PAGES
+ *        N times: attach QUEUES (comma-separated) with POLICY and a fresh
+ *        udmabuf of PAGES pages, detach, attach host only, detach; one
+ *        request each, so that make soak's cycles cost the kernel's time,
+ *        not an mpctl exec's.  Progress every 10 cycles on stdout.
  */
+#include <errno.h>
 #include <linux/bpf.h>
 #include <net/if.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,7 @@
 #include <ynl.h>
 
 #include "ethtool-user.h"
+#include "mp.h"
 #include "netdev-user.h"
 
 static int hds(const char *dev, const char *onoff, unsigned int thresh)
@@ -212,6 +220,87 @@ static unsigned int bpf_count(int cmd)
 	}
 }
 
+static int parse_queues(char *list, unsigned int *qs, unsigned int max)
+{
+	unsigned int n = 0;
+	char *tok, *end;
+
+	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		if (n == max)
+			return -1;
+		qs[n++] = strtoul(tok, &end, 0);
+		if (*end)
+			return -1;
+	}
+	return n ? (int)n : -1;
+}
+
+/* One soak cycle: NULL, or the step that failed. */
+static const char *cycle_once(struct ynl_sock *ys, int ifindex,
+			      const char *policy, const unsigned int *qs,
+			      unsigned int nq, unsigned int pages)
+{
+	int buf, err;
+
+	buf = udmabuf_create(pages);
+	if (buf < 0)
+		return "udmabuf";
+	/* the binding holds the dma-buf from here; our fd can go */
+	err = mp_attach(ys, ifindex, policy, qs, nq, buf, false);
+	close(buf);
+	if (err)
+		return "device attach";
+	if (mp_detach(ys, ifindex, qs, nq))
+		return "device detach";
+	if (mp_attach(ys, ifindex, policy, qs, nq, -1, false))
+		return "host attach";
+	if (mp_detach(ys, ifindex, qs, nq))
+		return "host detach";
+	return NULL;
+}
+
+static int cycle(const char *dev, char *queues, const char *policy,
+		 unsigned long n, unsigned int pages)
+{
+	unsigned int qs[64];
+	struct ynl_error yerr;
+	struct ynl_sock *ys;
+	const char *step;
+	unsigned long i;
+	time_t start;
+	int nq, ifindex;
+
+	nq = parse_queues(queues, qs, 64);
+	ifindex = if_nametoindex(dev);
+	if (nq < 0 || !ifindex) {
+		fprintf(stderr, "nltool: cycle: bad queue list or no device %s\n", dev);
+		return 2;
+	}
+	ys = ynl_sock_create(&ynl_bpf_mp_family, &yerr);
+	if (!ys) {
+		fprintf(stderr, "nltool: bpf-mp netlink: %s\n", yerr.msg);
+		return 1;
+	}
+	start = time(NULL);
+	for (i = 1; i <= n; i++) {
+		step = cycle_once(ys, ifindex, policy, qs, nq, pages);
+		if (step) {
+			/* udmabuf failures leave errno; requests leave ys->err */
+			fprintf(stderr, "nltool: cycle %lu: %s failed: %s\n", i, step,
+				!strcmp(step, "udmabuf") ? strerror(errno) :
+				ys->err.msg[0] ? ys->err.msg : strerror(ys->err.code));
+			ynl_sock_destroy(ys);
+			return 1;
+		}
+		if (i % 10 == 0 || i == n) {
+			printf("cycle %lu (%ld s)\n", i, (long)(time(NULL) - start));
+			fflush(stdout);
+		}
+	}
+	ynl_sock_destroy(ys);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "bpf-count")) {
@@ -231,7 +320,11 @@ int main(int argc, char **argv)
 	    !strcmp(argv[4], "--dmabuf-fd"))
 		return bind_rx(argv[2], strtoul(argv[3], NULL, 0),
 			       strtoul(argv[5], NULL, 0));
+	if (argc == 7 && !strcmp(argv[1], "cycle"))
+		return cycle(argv[2], argv[3], argv[4], strtoul(argv[5], NULL, 0),
+			     strtoul(argv[6], NULL, 0));
 	fprintf(stderr, "usage: nltool hds DEV on|off THRESH | pools[-all] DEV | rings DEV\n"
-		"       nltool bind-rx DEV QUEUE --dmabuf-fd N | bpf-count\n");
+		"       nltool bind-rx DEV QUEUE --dmabuf-fd N | bpf-count\n"
+		"       nltool cycle DEV QUEUES POLICY N PAGES\n");
 	return 2;
 }
