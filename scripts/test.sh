@@ -9,7 +9,7 @@ cd "$top"
 results=$top/build/test-results
 rm -rf "$results"
 mkdir -p "$results"
-[ "${DEBUG:-0}" = 0 ] && vm_timeout=3000 || vm_timeout=7200
+[ "${DEBUG:-0}" = 0 ] && vm_timeout=3000 || vm_timeout=14400
 
 # Each suite leaves "<passed> <skipped> <failed>" in $results/<suite>.summary.
 # What gets installed, man pages, completion, the first run's output: host
