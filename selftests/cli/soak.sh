@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The soak (make soak; not in make test: about half an hour under TCG).
+# The soak (make soak; not in make test: too long for it under TCG).
 # BPFMP_SOAK cycles (1000) on a netdevsim pair with four RX queues: queues
 # 0, 1 and 3 attached with device memory, detached, attached host only,
 # detached, under UDP traffic spread over all queues by RSS, while a
