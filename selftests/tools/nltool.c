@@ -22,12 +22,12 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <net/if.h>
-#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <ynl.h>
 
