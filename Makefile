@@ -265,7 +265,7 @@ $(ST)/stream: selftests/tools/stream.c
 # keep the objects bpftool and tests load directly, not just their skeletons
 .SECONDARY: $(TEST_SKELS:.skel.h=.bpf.o)
 
-# Upstream's drivers/net kselftest for bpfmp (kernel/patches/0030), built
+# Upstream's drivers/net kselftest for bpfmp (kernel/patches/0031), built
 # where kselftest builds it, beside bpfmp.py in the kernel tree, so that
 # "python3 tools/testing/selftests/drivers/net/bpfmp.py" runs as it would
 # in a kselftest checkout (selftests/cli/kselftest.sh runs it in the VM).

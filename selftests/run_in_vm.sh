@@ -53,6 +53,23 @@ cli_selected() { # suite
 cli_any=
 for s in $CLI_SUITES; do cli_selected "$s" && cli_any=1; done
 
+# The guest runs on every vCPU scripts/vm gave it: a kernel that cannot
+# see them (no ACPI: SeaBIOS's MP table lists one) ran every suite on
+# one CPU for twelve sessions without a word.
+if [ -n "${BPFMP_VM_CPUS:-}" ] && cli_selected vm_cpus; then
+	log=$results/vm_cpus$sfx.log
+	have=$(nproc)
+	if [ "$have" = "$BPFMP_VM_CPUS" ]; then
+		echo "#1 vm_cpus:OK ($have CPUs)"
+		echo "1 0 0" >"$results/vm_cpus$sfx.summary"
+	else
+		echo "#1 vm_cpus:FAIL (nproc $have, scripts/vm gave -smp $BPFMP_VM_CPUS)"
+		echo "0 0 1" >"$results/vm_cpus$sfx.summary"
+		rc=1
+	fi >"$log"
+	cat "$log"
+fi
+
 [ -n "$drv" ] || {
 echo "-- test_progs --"
 if [ -n "$filter" ]; then

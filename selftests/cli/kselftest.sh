@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Upstream's runner: the drivers/net kselftest kernel/patches/0030 adds to
+# Upstream's runner: the drivers/net kselftest kernel/patches/0031 adds to
 # the kernel tree (tools/testing/selftests/drivers/net/bpfmp.py, on the
 # tree's lib.py and YNL library), run as kselftest runs it, from the tree
 # the kernel was built from.  With no variables set it makes its own
@@ -25,7 +25,7 @@ BIN=$(mktemp -d)
 trap 'rm -rf "$LOG" "$BIN"' EXIT
 
 [ -f "$LINUX/$KSFT" ] || {
-	t_skip all "$LINUX has no $KSFT (kernel/patches/0030 not in the series)"
+	t_skip all "$LINUX has no $KSFT (kernel/patches/0031 not in the series)"
 	t_summary
 	exit
 }
@@ -100,7 +100,7 @@ while IFS= read -r line; do
 		name=${BASH_REMATCH[2]} comment=${BASH_REMATCH[4]}
 		if [ -n "${BASH_REMATCH[1]}" ]; then
 			echo "#$T_N $T_SUITE/$name:FAIL"
-			printf '%s' "$out" | sed 's/^/    /' | tail -n 30
+			printf '%s' "$out" | sed 's/^/    /' | tail -n 60
 			T_FAIL=$((T_FAIL + 1))
 		elif [[ $comment == SKIP* || $comment == XFAIL* ]]; then
 			echo "#$T_N $T_SUITE/$name:SKIP (${comment#SKIP })"
