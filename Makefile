@@ -315,8 +315,8 @@ bench: all
 	$(Q)bash scripts/bench/run.sh
 
 # the soak (selftests/cli/soak.sh): SOAK attach/detach cycles under traffic
-# and devmem streams (1000: about 8 minutes in session 12's run, on the
-# two-vCPU kernel of wip/); DEBUG=1 adds the kmemleak scan
+# and devmem streams (1000: about 8 minutes in session 12's run, on two
+# vCPUs); DEBUG=1 adds the kmemleak scan
 SOAK	?= 1000
 soak: all
 	$(Q)rm -rf $(B)/soak-results && mkdir -p $(B)/soak-results

@@ -178,7 +178,11 @@ gro_frag_list() {
 	$IN_RX ip addr del $RX_IP/24 dev "$RX_IF" &&
 	$IN_RX ip addr add $RX_IP/24 dev mv0 &&
 	$IN_RX ip link set mv0 up &&
-	$IN_TX ip neigh flush all &&
+	# both eth and mv0 answer ARP for the address (arp_ignore 0), and
+	# the last answer wins: frames to eth's MAC would skip mv0 and its
+	# XDP program (frames 0 on two CPUs), so tell the sender mv0's
+	$IN_TX ip neigh replace $RX_IP dev "$TX_IF" \
+		lladdr "$($IN_RX cat /sys/class/net/mv0/address)" nud permanent &&
 	# "ip netns exec" mounts a sysfs of its own, without the bpffs: load,
 	# pin and attach in one shell of the receiver's netns on a bpffs of
 	# its own (the attachment keeps the program when the shell is gone)
@@ -227,6 +231,7 @@ gro_off() {
 	$IN_RX sh -c "echo 0 >/sys/class/net/$RX_IF/gro_flush_timeout;
 		echo 0 >/sys/class/net/$RX_IF/napi_defer_hard_irqs"
 	$IN_RX ip link del mv0
+	$IN_TX ip neigh del $RX_IP dev "$TX_IF" 2>/dev/null
 	$IN_RX ip addr add $RX_IP/24 dev "$RX_IF" 2>/dev/null
 	$IN_RX $MPCTL policy set static_map "$RX_IF:$DQ=host" >/dev/null
 	detach
@@ -238,7 +243,7 @@ else
 	# the GRO skbs XDP saw are told their true length and cut safely
 	t gro_xdp_lengths	gro_frag_list
 	# GRO skbs whose 17 frags were all device memory: the next segment
-	# of each would have gone into a frag_list (what patches 0021/0022
+	# of each would have gone into a frag_list (what patches 0022/0023
 	# are about); gro_xdp_lengths then checked that none reached XDP
 	if [ "$(gro_bss full)" -gt 0 ] 2>/dev/null; then
 		t gro_frag_list	gro_full_handled
