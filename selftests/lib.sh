@@ -70,15 +70,7 @@ wire_up() {
 	ip link set "$b" netns $RX_NS
 	$IN_TX ip addr add $TX_IP/24 dev "$a"
 	$IN_RX ip addr add $RX_IP/24 dev "$b"
-	# QEMU 7.2's e1000e "segments" a TSO frame by IP fragmentation when its
-	# peer (here a hub port) takes no virtio-net header: the receiver gets
-	# fragments of one 64 KiB TCP segment, which header split cannot split
-	# at TCP and the model gives no checksum status, so every one that hits
-	# device memory is dropped (rx_devmem_csum_drops) and TCP crawls on
-	# retransmits.  QEMU 8.0 segments at TCP.  The sender's own GSO does it
-	# right: TSO off on the sending NIC (BPFMP_SENDER_TSO=on shows the bug:
-	# devmem_e2e.e1000e's device_checksummed fails).
-	[ "${BPFMP_SENDER_TSO:-off}" = on ] || $IN_TX ethtool -K "$a" tso off
+	sender_tso_off "$a"
 	$IN_TX ip link set "$a" up
 	$IN_RX ip link set "$b" up
 	for i in $(seq 100); do
@@ -87,6 +79,18 @@ wire_up() {
 		sleep 0.1
 	done
 	TX_IF=$a RX_IF=$b
+}
+
+# QEMU 7.2's e1000e "segments" a TSO frame by IP fragmentation when its
+# peer (here a hub port) takes no virtio-net header: the receiver gets
+# fragments of one 64 KiB TCP segment, which header split cannot split at
+# TCP and the model gives no checksum status, so every one that hits
+# device memory is dropped (rx_devmem_csum_drops) and TCP crawls on
+# retransmits.  QEMU 8.0 segments at TCP.  The sender's own GSO does it
+# right: TSO off on the sending NIC (BPFMP_SENDER_TSO=on shows the bug:
+# devmem_e2e.e1000e's device_checksummed fails).
+sender_tso_off() { # ifname, in $TX_NS
+	[ "${BPFMP_SENDER_TSO:-off}" = on ] || $IN_TX ethtool -K "$1" tso off
 }
 
 # Both netns go, with what runs in them; physical NICs go back to the

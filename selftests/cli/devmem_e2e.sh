@@ -117,7 +117,7 @@ fi
 
 # e1000e: a frame in device memory that the device gave no checksum status
 # is dropped (rx_devmem_csum_drops); a stream at full size has none (the
-# sender's TSO is off, selftests/lib.sh wire_up says why).
+# sender's TSO is off, selftests/lib.sh sender_tso_off says why).
 csum_drops() { $IN_RX ethtool -S "$RX_IF" | awk '$1 == "rx_devmem_csum_drops:" { print $2 }'; }
 device_checksummed() {
 	local d0 d1

@@ -65,10 +65,7 @@ if [ "$DRIVER" != netdevsim ]; then
 	ip netns add $TX_NS
 	ip link set "$a" netns $TX_NS
 	$IN_TX ip addr add $TX_IP/24 dev "$a"
-	# QEMU 7.2's e1000e "segments" TSO frames by IP fragmentation
-	# (selftests/lib.sh wire_up says more): the streams would be IP
-	# fragments, reassembled or timed out, as no other e1000e suite's are
-	[ "${BPFMP_SENDER_TSO:-off}" = on ] || $IN_TX ethtool -K "$a" tso off
+	sender_tso_off "$a"
 	$IN_TX ip link set "$a" up
 	ip addr add $RX_IP/24 dev "$NIC"
 	# Each case attaches, and an e1000e queue restart takes the link down
