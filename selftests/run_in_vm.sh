@@ -9,6 +9,13 @@ drv=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 rc=0
+sfx=
+
+# how long each suite took, for the reader of a slow run (in the log and
+# in $results/times)
+took() { # name start
+	echo "-- $1: $(($(date +%s) - $2)) s --" | tee -a "$results/times$sfx"
+}
 
 summary() { # suite log
 	awk '/^Summary:/ { print $2, $4, $6 }' "$2" | tail -n1 >"$results/$1.summary"
@@ -72,6 +79,7 @@ fi
 
 [ -n "$drv" ] || {
 echo "-- test_progs --"
+t0=$(date +%s)
 if [ -n "$filter" ]; then
 	build/selftests/test_progs -t "$filter" >"$results/test_progs.log" 2>&1
 else
@@ -80,6 +88,7 @@ fi
 [ $? -eq 0 ] || rc=1
 cat "$results/test_progs.log"
 summary test_progs "$results/test_progs.log"
+took test_progs "$t0"
 if [ "$(cat "$results/test_progs.summary")" = "0 0 0" ] && [ -z "$cli_any" ]; then
 	echo "#- test_progs:FAIL (BPFMP_TEST_FILTER='$filter' matches no test and no CLI suite ($CLI_SUITES))"
 	echo "0 0 1" >"$results/test_progs.summary"
@@ -111,10 +120,11 @@ grown() {
 # or exits non-zero with no failure counted, is a named failure, and so is
 # one that leaves a splat in the kernel log or objects behind.
 cli() { # name script [args...]
-	local name=$1 log before left end
+	local name=$1 log before left end t0
 	shift
 	log=$results/$name.log
 	echo "-- $name --"
+	t0=$(date +%s)
 	mark=$(dmesg | wc -l)
 	before=$(held)
 	bash "$@" >"$log" 2>&1
@@ -151,6 +161,7 @@ cli() { # name script [args...]
 		echo "0 0 1" >"$results/$name.summary"
 	fi
 	[ "$st" -eq 0 ] || rc=1
+	took "$name" "$t0"
 }
 for s in $CLI_SUITES; do
 	if ! cli_selected "$s"; then
