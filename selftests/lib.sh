@@ -174,3 +174,20 @@ t_summary() {
 	echo "Summary: $T_PASS PASSED, $T_SKIP SKIPPED, $T_FAIL FAILED"
 	[ "$T_FAIL" = 0 ]
 }
+
+# The kernel tree the test kernel was built from: beside the object tree
+# build/kernel-base (DEBUG=1: build/kernel-debug) points into.  readlink -e,
+# not -f: -f also resolves a link that is not there, and a DEBUG=1 run, which
+# has only kernel-debug, then looked for the tree in build/.
+kernel_tree() {
+	local k out
+	[ "${DEBUG:-0}" = 0 ] && k=build/kernel-base || k=build/kernel-debug
+	if [ -n "${BPFMP_CACHE:-}" ]; then
+		echo "$BPFMP_CACHE/linux"
+	elif out=$(readlink -e "$k"); then
+		echo "$(dirname "$out")/linux"
+	else
+		echo "kernel_tree: $k is not a link to a built kernel" >&2
+		echo /nonexistent
+	fi
+}

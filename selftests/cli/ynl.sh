@@ -10,10 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . selftests/lib.sh
 MPCTL=build/mpctl
-# the kernel tree: beside the object tree build/kernel-base points into
-LINUX=${BPFMP_CACHE:+$BPFMP_CACHE/linux}
-[ -n "$LINUX" ] ||
-	LINUX=$(dirname "$(readlink -f build/kernel-base 2>/dev/null || readlink -f build/kernel-debug)")/linux
+LINUX=$(kernel_tree)
 PY=/usr/bin/python3
 YNL="$PY $LINUX/tools/net/ynl/pyynl/cli.py"
 # kernel/specs has no schema beside it (the CLI looks for ../genetlink.yaml):
