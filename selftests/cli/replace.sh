@@ -18,7 +18,10 @@ D=$(mktemp -d)
 PORT=5700
 # Paced so that both swaps happen while the stream flows: under TCG each
 # mpctl call takes a moment, the swaps and the checks between them some
-# seconds; 16 MiB at 3 Mbit/s lasts 45 s (4 MiB at 1 Mbit/s with DEBUG=1).
+# seconds (on a DEBUG=1 kernel several each); 16 MiB at 3 Mbit/s lasts 45 s
+# (at 1 Mbit/s with DEBUG=1, 134 s: devmem_lib's 4 MiB there ended before
+# the swap back, and the last wait could only time out).
+SWAP_BYTES=$((16 * MB))
 [ "${DEBUG:-0}" = 0 ] && RATE=3 || RATE=1
 
 unload() { for p in $POLICIES; do $MPCTL policy unload $p >/dev/null 2>&1; done; }
@@ -57,11 +60,14 @@ pool_ids() {
 }
 policy_of() { qfield "$1" policy; }
 # wait until queue $DQ's FIELD is above MIN; prints the last value
+# (within 20 s, 100 with DEBUG=1: a deadline, not a count of reads, each
+# of which is an mpctl call that takes seconds on a DEBUG=1 kernel)
 wait_above() { # field min
-	local v=
-	for _ in $(seq $((100 * SLOW))); do
+	local v= end=$(($(date +%s) + 20 * SLOW))
+	while :; do
 		v=$(qfield $DQ "$1")
 		[ "$v" -gt "$2" ] && { echo "$v"; return 0; }
+		[ "$(date +%s)" -lt "$end" ] || break
 		sleep 0.1
 	done
 	echo "$v"
@@ -84,13 +90,13 @@ t replace_unattached_no_init	unattached_nothing
 swap_under_traffic() {
 	local sender h0 d1 h2 rc=0
 	pool_ids >$D/pools0
-	devrx_start $PORT --size 16M --expect $BYTES -- \
+	devrx_start $PORT --size 16M --expect $SWAP_BYTES -- \
 		$MPCTL attach "$RX_IF" --queues $DQ --policy rep_host $(flow $PORT) ||
 		return 1
 	pool_ids >$D/pools1
 	qfield $DQ dmabuf_id >$D/binding1
 	h0=$(qfield $DQ bufs_host)
-	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP $PORT $BYTES $RATE >/dev/null &
+	$IN_TX timeout $((120 * SLOW)) $STREAM send $RX_IP $PORT $SWAP_BYTES $RATE >/dev/null &
 	sender=$!
 	# the stream reaches the queue, on host pages
 	wait_above bufs_host $((h0 + 64)) >/dev/null || { echo "no traffic on queue $DQ"; rc=1; }
