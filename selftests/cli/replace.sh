@@ -63,7 +63,7 @@ policy_of() { qfield "$1" policy; }
 # (within 20 s, 100 with DEBUG=1: a deadline, not a count of reads, each
 # of which is an mpctl call that takes seconds on a DEBUG=1 kernel)
 wait_above() { # field min
-	local v= end=$(($(date +%s) + 20 * SLOW))
+	local v='' end=$(($(date +%s) + 20 * SLOW))
 	while :; do
 		v=$(qfield $DQ "$1")
 		[ "$v" -gt "$2" ] && { echo "$v"; return 0; }
