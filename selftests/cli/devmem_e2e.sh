@@ -118,18 +118,17 @@ fi
 # e1000e: a frame in device memory that the device gave no checksum status
 # is dropped (rx_devmem_csum_drops); with the sender's TSO off (selftests/lib.sh
 # sender_tso_off says why) a stream has next to none.
-e1000e_stat() { $IN_RX ethtool -S "$RX_IF" | awk -v k="$1:" '$1 == k { print $2 }'; }
-csum_drops() { e1000e_stat rx_devmem_csum_drops; }
+csum_drops() { nic_stat rx_devmem_csum_drops; }
 device_checksummed() {
 	local d0 d1 e0
-	d0=$(csum_drops) e0=$(e1000e_stat rx_csum_offload_errors)
+	d0=$(csum_drops) e0=$(nic_stat rx_csum_offload_errors)
 	verdict $DQ device &&
 	stream_through 5609 static_map $BYTES || return 1
 	d1=$(csum_drops)
 	echo "rx_devmem_csum_drops $d0 -> $d1, $(result device 5609) of $BYTES bytes in device memory"
 	# a drop the model flagged as a bad checksum (TCPE/IPE) counts here
 	# too; one it gave no status at all does not
-	echo "rx_csum_offload_errors $e0 -> $(e1000e_stat rx_csum_offload_errors)"
+	echo "rx_csum_offload_errors $e0 -> $(nic_stat rx_csum_offload_errors)"
 	detach >/dev/null || return 1
 	# TSO on drops hundreds; on two vCPUs one stray drop per stream (2 of
 	# 3 runs, frame not identified, docs/status.md): at most one in 1000

@@ -15,6 +15,8 @@ HALF=$((BYTES / 2))
 # e1000e its one RX queue, header split turned on by the suite.
 if [ "$DRIVER" = netdevsim ]; then DQ=2; else DQ=0; fi
 flow() { [ "$DRIVER" = netdevsim ] && echo "--flow tcp:$1"; }
+# One "ethtool -S" counter of the receiving NIC, by its exact name.
+nic_stat() { $IN_RX ethtool -S "$RX_IF" | awk -v k="$1:" '$1 == k { print $2 }'; }
 # The device's per-queue RX counters, and the frames it dropped for want
 # of RX buffers.
 ring_stats() {
@@ -26,7 +28,7 @@ ring_stats() {
 }
 ring_drops() {
 	if [ "$DRIVER" = netdevsim ]; then
-		$IN_RX ethtool -S "$RX_IF" | awk "/rx${DQ}_drops/ { print \$2 }"
+		nic_stat "rx${DQ}_drops"
 	else
 		$IN_RX ethtool -S "$RX_IF" |
 			awk '/rx_no_buffer_count|rx_missed_errors/ { n += $2 } END { print n + 0 }'

@@ -388,7 +388,7 @@ attach_fail_nth() {
 	[ "$done" = 1 ] && [ "$n" -gt 1 ] && fi_state_is "$base"
 }
 
-rxstat() { $IN_RX ethtool -S "$RX_IF" | awk -v k="rx2_$1:" '$1 == k { print $2 }'; }
+rxstat() { nic_stat "rx2_$1"; }
 steer() { $IN_RX ethtool -N "$RX_IF" flow-type tcp4 dst-port "$1" action 2 >/dev/null; }
 unsteer() {
 	local id

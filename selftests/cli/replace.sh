@@ -18,9 +18,9 @@ D=$(mktemp -d)
 PORT=5700
 # Paced so that both swaps happen while the stream flows: under TCG each
 # mpctl call takes a moment, the swaps and the checks between them some
-# seconds (on a DEBUG=1 kernel several each); 16 MiB at 3 Mbit/s lasts 45 s
-# (at 1 Mbit/s with DEBUG=1, 134 s: devmem_lib's 4 MiB there ended before
-# the swap back, and the last wait could only time out).
+# seconds (on a DEBUG=1 kernel several each); 16 MiB at 3 Mbit/s lasts 45 s,
+# at 1 Mbit/s with DEBUG=1 134 s (not devmem_lib's DEBUG 4 MiB: over before
+# the swap back).
 SWAP_BYTES=$((16 * MB))
 [ "${DEBUG:-0}" = 0 ] && RATE=3 || RATE=1
 
